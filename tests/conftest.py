@@ -1,0 +1,101 @@
+"""Shared fixtures.
+
+`engine` is parametrized over SQLite and PostgreSQL: every test that touches SQL runs on both.
+PostgreSQL tests get a database of their own (created per test session, dropped after), so runs
+never collide. Without a reachable server they skip loudly; on CI (CI=true) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from complaint_ops import db  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("COMPLAINT_OPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin_engine():
+    return db.make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        eng = _pg_admin_engine()
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The admin URL of a reachable PostgreSQL, or a loud skip (a failure on CI)."""
+    problem = _pg_reachable()
+    if problem:
+        message = (
+            f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({problem}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`."
+        )
+        if os.environ.get("CI"):
+            pytest.fail("CI must not skip PostgreSQL tests: " + message)
+        pytest.skip("SKIPPING POSTGRESQL TESTS: " + message)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """Create a throw-away database; yield its URL; drop it at the end of the session."""
+    urls = []
+
+    def make() -> str:
+        name = f"co_test_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        urls.append((name, url))
+        return url
+
+    yield make
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        for name, _ in urls:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """URL of an empty, un-migrated database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'complaints.db'}"
+    return request.getfixturevalue("pg_database")()
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated database (schema at head), SQLite and PostgreSQL."""
+    eng = db.make_engine(db_url)
+    db.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    eng = db.make_engine(f"sqlite:///{tmp_path / 'complaints.db'}")
+    db.upgrade(eng)
+    yield eng
+    eng.dispose()
