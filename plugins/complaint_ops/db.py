@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -19,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Engine, bindparam, create_engine, event, text
+from sqlalchemy import Date, DateTime, Engine, String, bindparam, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
@@ -79,6 +80,9 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
+# SQLite has no decimal type: hand amounts over as exact text ("800.00"), never as binary floats.
+sqlite3.register_adapter(Decimal, str)
+
 # --- engines -------------------------------------------------------------------------------------
 
 
@@ -131,6 +135,8 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _param_type(name: str):
+    if name.endswith("_ids"):
+        return "expanding"
     if name.endswith("_at"):
         return UtcDateTime()
     if name.endswith("_date") or name in ("day", "date_from", "date_to"):
@@ -144,13 +150,20 @@ def _load(path: str) -> str:
 
 
 def query(name: str) -> TextClause:
-    """The statement in `sql/queries/<name>.sql`, its parameters typed by their names."""
+    """The statement in `sql/queries/<name>.sql`, its parameters typed by their names
+    (`*_at` UTC timestamp, `*_date`/`day` date, `*_ids` an expanding list for `IN :x_ids`)."""
     path = settings.sql_dir() / "queries" / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(f"no SQL file {path}")
     sql = _load(str(path))
     clause = text(sql)
-    typed = [bindparam(n, type_=t) for n in sorted(set(_PARAM.findall(sql))) if (t := _param_type(n))]
+    typed = []
+    for name in sorted(set(_PARAM.findall(sql))):
+        kind = _param_type(name)
+        if kind == "expanding":  # `IN :staff_ids` takes a list
+            typed.append(bindparam(name, expanding=True, type_=String()))  # our ids are text
+        elif kind is not None:
+            typed.append(bindparam(name, type_=kind))
     return clause.bindparams(*typed) if typed else clause
 
 

@@ -1,0 +1,818 @@
+"""Intake: `complaint-ops import FILE` (format: docs/intake.md).
+
+Why it is built this way:
+- Bad input gets a clear error and nothing is lost: every record is checked on its own (fields, then
+  references and contradictions with what is known), a bad one is reported with its line, field and
+  reason, and the good ones still land.
+- Nothing is half-written: all accepted records land in one transaction; should the database still
+  refuse one (a rule we did not foresee), the batch is replayed record by record in savepoints so only
+  that record is rejected.
+- Importing the same file again changes nothing: records carry content hashes; identical ones are
+  skipped, changed complaints are corrections kept in `complaint_revisions`, the event log is
+  append-only (a known event id with other content is rejected).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from complaint_ops import db, settings
+from complaint_ops.errors import ImportFileError
+
+log = logging.getLogger(__name__)
+
+TYPES = ("department", "team", "staff", "customer", "complaint", "event")
+TABLES = {"department": "departments", "team": "teams", "staff": "staff", "customer": "customers",
+          "complaint": "complaints", "event": "events"}
+ROLES = ("general_manager", "company_manager", "gm_secretary", "department_head", "customer_service",
+         "cs_assistant", "account_manager", "staff")
+KINDS = ("internal", "external")
+CATEGORIES = ("product_quality", "contract", "transport", "service", "other")
+CHANNELS = ("written", "phone", "fax", "email", "visit", "other")
+SEVERITIES = ("light", "medium", "severe")
+STAGES = {"internal": ("I1", "I2", "I3"), "external": ("E1", "E2", "E3", "E4")}
+EVENT_TYPES = ("forwarded", "stage_done", "decision", "order_done", "revisit_done", "second_round_result")
+OUTCOMES = {
+    "decision": ("upheld", "rejected"),
+    "revisit_done": ("satisfied", "unsatisfied"),
+    "second_round_result": ("improved", "not_improved", "still_unhappy"),
+}
+ORDER_EVENTS = ("order_done", "revisit_done", "second_round_result")
+
+MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14, 2)
+MAX_SUMMARY = 10_000
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+FUTURE_SKEW = dt.timedelta(minutes=5)
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,39}$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,119}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# Fields a record type may carry (besides `type`); anything else is an unknown-field error.
+FIELDS: dict[str, dict[str, bool]] = {  # name -> required
+    "department": {"id": True, "name": True, "name_en": False, "manager_id": False},
+    "team": {"id": True, "name": True, "department_id": True},
+    "staff": {"id": True, "name": True, "department_id": True, "role": True, "email": False,
+              "team_id": False, "supervisor_id": False, "language": False},
+    "customer": {"id": True, "name": True, "phone": False, "account_manager_id": False},
+    "complaint": {
+        "id": True, "kind": True, "category": True, "channel": True, "filer_id": True,
+        "target_department_id": True, "received_at": True, "summary": False, "problem_code": False,
+        "handler_id": False, "customer_id": False, "target_staff_id": False, "target_team_id": False,
+        "loss_amount": False, "customer_lost": False, "bad_attitude": False, "delay_days": False,
+        "obstruction": False, "obstruction_grave": False, "anonymous": False, "reply_letter_only": False,
+        "written": False, "major": False, "severity_raised": False, "handler_fine": False,
+        "duplicate_of": False, "second_round_of": False, "upheld": False, "decided_at": False,
+    },
+    "event": {"id": True, "complaint_id": True, "event_type": True, "occurred_at": True, "stage": False,
+              "order_key": False, "actor_id": False, "outcome": False, "method": False,
+              "signature": False, "note": False},
+}
+
+
+class RecordError(ValueError):
+    """One record is wrong: `field` names the field ("-" for the record as a whole)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    record_id: str | None
+    record_type: str | None
+    field: str
+    reason: str
+    record: Any = None
+
+    def __str__(self) -> str:
+        what = f"{self.record_type or 'record'} {self.record_id}" if self.record_id else (self.record_type or "record")
+        return f"line {self.line}: {what}: {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    source: str
+    accepted: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    rejected: list[Reject] = field(default_factory=list)
+    by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {t}" for t, n in sorted(self.by_type.items())) or "nothing new"
+        return (f"{self.source}: {self.accepted} new ({kinds}), {self.updated} corrected, "
+                f"{self.unchanged} unchanged, {len(self.rejected)} rejected")
+
+
+# --- field parsing (pure) ------------------------------------------------------------------------
+
+
+def _text(rec: dict, name: str, *, max_len: int, required: bool, plain: bool = True) -> str | None:
+    value = rec.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError(name, "is required")
+        return None
+    if not isinstance(value, str):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            raise RecordError(name, f"must be text, got {type(value).__name__}")
+    value = value.strip()
+    if plain:
+        if _CONTROL.search(value):
+            raise RecordError(name, "contains a control character (CR/LF/tab/NUL are not allowed here)")
+        if "<" in value or ">" in value:
+            raise RecordError(name, "contains '<' or '>' (markup is not allowed in names and codes)")
+    elif "\x00" in value:
+        raise RecordError(name, "contains a NUL character")
+    if len(value) > max_len:
+        raise RecordError(name, f"is {len(value)} characters long, at most {max_len} allowed")
+    if required and not value:
+        raise RecordError(name, "is required")
+    return value or None
+
+
+def _ident(rec: dict, name: str, *, required: bool, pattern=_ID) -> str | None:
+    value = _text(rec, name, max_len=120, required=required)
+    if value is not None and not pattern.match(value):
+        raise RecordError(name, f"{value!r} is not a valid id (letters, digits, _ . : -; at most {40 if pattern is _ID else 120} characters)")
+    return value
+
+
+def _choice(rec: dict, name: str, choices: tuple[str, ...], *, required: bool, default=None) -> str | None:
+    value = _text(rec, name, max_len=40, required=required)
+    if value is None:
+        return default
+    if value not in choices:
+        raise RecordError(name, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _bool(rec: dict, name: str, default: bool | None = False) -> bool | None:
+    value = rec.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "y", "t"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "n", "f"):
+        return False
+    raise RecordError(name, f"{value!r} is not a boolean (true/false)")
+
+
+def _int(rec: dict, name: str, *, low: int, high: int, default: int = 0) -> int:
+    value = rec.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise RecordError(name, f"{value!r} is not a whole number")
+    try:
+        number = int(value) if not isinstance(value, str) else int(value.strip())
+    except (TypeError, ValueError):
+        raise RecordError(name, f"{value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise RecordError(name, f"{number} is out of range {low}..{high}")
+    return number
+
+
+def _amount(rec: dict, name: str, *, required: bool = False) -> Decimal | None:
+    value = rec.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError(name, "is required")
+        return None
+    if isinstance(value, bool):
+        raise RecordError(name, f"{value!r} is not an amount")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RecordError(name, f"{value!r} is not a finite amount")
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RecordError(name, f"{value!r} is not a decimal amount in CNY") from None
+    if not amount.is_finite():
+        raise RecordError(name, f"{value!r} is not a finite amount")
+    if amount < 0:
+        raise RecordError(name, f"{value} is negative; amounts are never negative")
+    if amount > MAX_AMOUNT:
+        raise RecordError(name, f"{value} is larger than the largest amount {MAX_AMOUNT}")
+    if amount != amount.quantize(db.CENT):
+        raise RecordError(name, f"{value} has more than two decimals")
+    return amount.quantize(db.CENT)
+
+
+def _timestamp(rec: dict, name: str, tz: ZoneInfo, *, required: bool) -> dt.datetime | None:
+    value = rec.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError(name, "is required")
+        return None
+    if not isinstance(value, str):
+        raise RecordError(name, f"must be an ISO 8601 timestamp string, got {type(value).__name__}")
+    try:
+        stamp = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordError(name, f"{value!r} is not an ISO 8601 timestamp (e.g. 2026-03-04T10:00:00+08:00)") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=tz)
+    if stamp < EARLIEST or stamp.year > 2100:
+        raise RecordError(name, f"{value!r} is outside the plausible range 2000..2100")
+    return stamp
+
+
+def content_hash(values: dict) -> str:
+    canonical = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _check_fields(rec: dict, rtype: str) -> None:
+    unknown = sorted(set(rec) - set(FIELDS[rtype]) - {"type"})
+    if unknown:
+        raise RecordError(unknown[0], f"unknown field for a {rtype} record (allowed: {', '.join(FIELDS[rtype])})")
+
+
+def normalize(record: dict, tz: ZoneInfo | None = None) -> tuple[str, dict]:
+    """Check one record's own fields; return (table, row) ready to insert. Raises RecordError.
+
+    Pure: references to other records and contradictions with the database are checked later.
+    """
+    tz = tz or settings.business_timezone()
+    if not isinstance(record, dict):
+        raise RecordError("-", f"a record must be an object, got {type(record).__name__}")
+    rtype = record.get("type")
+    if rtype not in TYPES:
+        raise RecordError("type", f"{rtype!r} is not one of {', '.join(TYPES)}")
+    _check_fields(record, rtype)
+    row: dict[str, Any] = {"id": _ident(record, "id", required=True, pattern=_ID if rtype != "event" else _KEY)}
+    if rtype == "department":
+        row.update(name=_text(record, "name", max_len=100, required=True),
+                   name_en=_text(record, "name_en", max_len=100, required=False),
+                   manager_id=_ident(record, "manager_id", required=False))
+    elif rtype == "team":
+        row.update(name=_text(record, "name", max_len=100, required=True),
+                   department_id=_ident(record, "department_id", required=True))
+    elif rtype == "staff":
+        email = _text(record, "email", max_len=254, required=False)
+        if email is not None and not _EMAIL.match(email):
+            raise RecordError("email", f"{email!r} is not a valid e-mail address")
+        row.update(name=_text(record, "name", max_len=100, required=True), email=email,
+                   department_id=_ident(record, "department_id", required=True),
+                   team_id=_ident(record, "team_id", required=False),
+                   supervisor_id=_ident(record, "supervisor_id", required=False),
+                   role=_choice(record, "role", ROLES, required=True),
+                   language=_choice(record, "language", ("zh", "en"), required=False, default="zh"))
+        if row["supervisor_id"] == row["id"]:
+            raise RecordError("supervisor_id", "a person cannot be their own supervisor")
+    elif rtype == "customer":
+        phone = _text(record, "phone", max_len=20, required=False)
+        if phone is not None and not _PHONE.match(phone):
+            raise RecordError("phone", f"{phone!r} is not a phone number")
+        row.update(name=_text(record, "name", max_len=200, required=True), phone=phone,
+                   account_manager_id=_ident(record, "account_manager_id", required=False))
+    elif rtype == "complaint":
+        _complaint(record, row, tz)
+    else:
+        _event(record, row, tz)
+    return TABLES[rtype], row
+
+
+def _complaint(rec: dict, row: dict, tz: ZoneInfo) -> None:
+    received_at = _timestamp(rec, "received_at", tz, required=True)
+    row.update(
+        kind=_choice(rec, "kind", KINDS, required=True),
+        category=_choice(rec, "category", CATEGORIES, required=True),
+        channel=_choice(rec, "channel", CHANNELS, required=True),
+        summary=_text(rec, "summary", max_len=MAX_SUMMARY, required=False, plain=False) or "",
+        problem_code=_ident(rec, "problem_code", required=False),
+        filer_id=_ident(rec, "filer_id", required=True),
+        handler_id=_ident(rec, "handler_id", required=False),
+        customer_id=_ident(rec, "customer_id", required=False),
+        target_department_id=_ident(rec, "target_department_id", required=True),
+        target_staff_id=_ident(rec, "target_staff_id", required=False),
+        target_team_id=_ident(rec, "target_team_id", required=False),
+        received_at=received_at,
+        received_date=received_at.astimezone(tz).date(),
+        loss_amount=_amount(rec, "loss_amount") or Decimal("0.00"),
+        customer_lost=_bool(rec, "customer_lost"),
+        bad_attitude=_bool(rec, "bad_attitude"),
+        delay_days=_int(rec, "delay_days", low=0, high=3650),
+        obstruction=_bool(rec, "obstruction"),
+        obstruction_grave=_bool(rec, "obstruction_grave"),
+        anonymous=_bool(rec, "anonymous"),
+        reply_letter_only=_bool(rec, "reply_letter_only"),
+        written=_bool(rec, "written"),
+        major=_bool(rec, "major"),
+        severity_raised=_choice(rec, "severity_raised", SEVERITIES, required=False),
+        handler_fine=_amount(rec, "handler_fine"),
+        duplicate_of=_ident(rec, "duplicate_of", required=False),
+        second_round_of=_ident(rec, "second_round_of", required=False),
+    )
+    if row["channel"] == "written":
+        row["written"] = True  # a written complaint gets a written reply [003 制度1 2(7)]
+    if row["kind"] == "external" and not row["customer_id"] and not row["anonymous"]:
+        raise RecordError("customer_id", "an external complaint needs its customer (or anonymous=true)")
+    if row["kind"] == "external" and row["handler_id"] is None:
+        row["handler_id"] = row["filer_id"]  # external complaints are originated by customer service
+    if row["obstruction_grave"] and not row["obstruction"]:
+        raise RecordError("obstruction_grave", "a grave obstruction must also be an obstruction")
+    for link in ("duplicate_of", "second_round_of"):
+        if row[link] == row["id"]:
+            raise RecordError(link, "a complaint cannot link to itself")
+    upheld = _bool(rec, "upheld", default=None)
+    decided_at = _timestamp(rec, "decided_at", tz, required=False)
+    if (upheld is None) != (decided_at is None):
+        raise RecordError("decided_at" if upheld is not None else "upheld",
+                          "upheld and decided_at go together (the decision and when it was taken)")
+    if decided_at is not None and decided_at < received_at:
+        raise RecordError("decided_at", "the decision is before the complaint was received")
+    row["content_hash"] = content_hash({k: v for k, v in row.items() if k != "content_hash"} | {
+        "upheld": upheld, "decided_at": decided_at})
+    row["_decision"] = None if upheld is None else ("upheld" if upheld else "rejected", decided_at)
+
+
+def _event(rec: dict, row: dict, tz: ZoneInfo) -> None:
+    occurred_at = _timestamp(rec, "occurred_at", tz, required=True)
+    event_type = _choice(rec, "event_type", EVENT_TYPES, required=True)
+    row.update(
+        event_key=row.pop("id"),
+        complaint_id=_ident(rec, "complaint_id", required=True),
+        order_key=_ident(rec, "order_key", required=False, pattern=_KEY),
+        event_type=event_type,
+        stage=_choice(rec, "stage", STAGES["internal"] + STAGES["external"], required=event_type == "stage_done"),
+        occurred_at=occurred_at,
+        occurred_date=occurred_at.astimezone(tz).date(),
+        actor_id=_ident(rec, "actor_id", required=False),
+        outcome=_choice(rec, "outcome", OUTCOMES.get(event_type, ()), required=event_type in OUTCOMES),
+        method=_choice(rec, "method", ("phone", "on_site"), required=event_type == "revisit_done"),
+        signature=_bool(rec, "signature", default=None),
+        note=_text(rec, "note", max_len=MAX_SUMMARY, required=False, plain=False),
+    )
+    if row["stage"] and event_type != "stage_done":
+        raise RecordError("stage", f"only stage_done events name a stage, not {event_type}")
+    if event_type in ORDER_EVENTS and not row["order_key"]:
+        raise RecordError("order_key", f"a {event_type} event must name the follow-up order it completes")
+    if event_type == "revisit_done" and row["method"] == "on_site" and row["signature"] is not True:
+        raise RecordError("signature", "an on-site revisit needs the customer's signature [003 制度2 1.7]")
+    row["content_hash"] = content_hash({k: v for k, v in row.items() if k != "content_hash"})
+    row["id"] = row["event_key"]
+
+
+# --- reading files -------------------------------------------------------------------------------
+
+
+def read_records(path: Path, record_type: str | None = None) -> Iterator[tuple[int, dict | RecordError]]:
+    """(line number, record or the reason it could not be read) for each record of a JSONL/CSV file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text_ = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"{path}: line {line}: not UTF-8 (byte {exc.start}); the file may be GBK/GB18030 - "
+            f"convert it first, e.g. `iconv -f GB18030 -t UTF-8 {path.name} > {path.stem}.utf8{path.suffix}`"
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _jsonl(text_, record_type)
+    if suffix == ".csv":
+        return _csv(text_, record_type)
+    raise ImportFileError(f"{path}: unknown format {suffix!r}: use .jsonl or .csv")
+
+
+def _jsonl(text_: str, record_type: str | None) -> Iterator[tuple[int, dict | RecordError]]:
+    for number, line in enumerate(text_.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line, parse_float=Decimal, parse_constant=_reject_constant)
+        except (json.JSONDecodeError, ValueError) as exc:
+            yield number, RecordError("-", f"invalid JSON: {exc}")
+            continue
+        if isinstance(record, dict) and record_type and "type" not in record:
+            record["type"] = record_type
+        yield number, record
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _csv(text_: str, record_type: str | None) -> Iterator[tuple[int, dict | RecordError]]:
+    reader = csv.DictReader(io.StringIO(text_, newline=""))
+    if reader.fieldnames is None:
+        return
+    if "type" not in reader.fieldnames and not record_type:
+        raise ImportFileError("CSV file has no `type` column: add one or pass --type")
+    line = 1
+    for record in reader:
+        start = line + 1
+        line = reader.line_num
+        if None in record:
+            yield start, RecordError("-", f"{len(record[None])} more cells than the header has columns")
+            continue
+        record = {k: v for k, v in record.items() if v not in ("", None)}
+        if record_type and "type" not in record:
+            record["type"] = record_type
+        yield start, record
+
+
+# --- applying a batch ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    line: int
+    rtype: str
+    table: str
+    row: dict
+    raw: dict
+
+
+def import_file(engine: Engine, path: Path | str, record_type: str | None = None, *,
+                now: dt.datetime, write_rejects: bool = True) -> ImportReport:
+    """Import one file; write `FILE.rejects.jsonl` beside it when anything was rejected."""
+    path = Path(path)
+    raw = path.read_bytes() if path.exists() else b""
+    report = import_records(engine, read_records(path, record_type), source=str(path), now=now,
+                            file_sha256=hashlib.sha256(raw).hexdigest())
+    rejects_path = path.with_name(path.name + ".rejects.jsonl")
+    if write_rejects:
+        if report.rejected:
+            with rejects_path.open("w", encoding="utf-8") as out:
+                for r in report.rejected:
+                    out.write(json.dumps({"line": r.line, "type": r.record_type, "id": r.record_id,
+                                          "field": r.field, "reason": r.reason, "record": r.record},
+                                         ensure_ascii=False, default=str) + "\n")
+        elif rejects_path.exists():
+            rejects_path.unlink()
+    return report
+
+
+def import_records(engine: Engine, records: Iterable[dict | tuple[int, Any]], source: str, *,
+                   now: dt.datetime, file_sha256: str = "", tz: ZoneInfo | None = None) -> ImportReport:
+    """Validate and land records (dicts, or (line, record) pairs); see the module docstring."""
+    tz = tz or settings.business_timezone()
+    report = ImportReport(source=source)
+    items: list[_Item] = []
+    seen: dict[tuple[str, str], _Item] = {}
+    for position, entry in enumerate(records, start=1):
+        line, record = entry if isinstance(entry, tuple) else (position, entry)
+        rtype = record.get("type") if isinstance(record, dict) else None
+        rid = record.get("id") if isinstance(record, dict) else None
+        try:
+            if isinstance(record, RecordError):
+                raise record
+            table, row = normalize(record, tz)
+        except RecordError as exc:
+            report.rejected.append(Reject(line, _str_or_none(rid), _str_or_none(rtype), exc.field, exc.reason, record))
+            continue
+        key = (rtype, row["id"])
+        if key in seen:
+            first = seen[key]
+            if first.row != row:
+                report.rejected.append(Reject(line, row["id"], rtype, "id",
+                                              f"same id as line {first.line} with different content", record))
+            continue  # an exact repeat within the file is harmless
+        seen[key] = item = _Item(line, rtype, table, row, record)
+        items.append(item)
+
+    with db.transaction(engine) as conn:
+        accepted = _check_against_database(conn, items, report, now)
+        _land(conn, accepted, report, now, source)
+        db.execute(conn, "intake_insert_import", file_name=source[-500:], file_sha256=file_sha256,
+                   started_at=now, accepted=report.accepted, unchanged=report.unchanged,
+                   updated=report.updated, rejected=len(report.rejected))
+    report.rejected.sort(key=lambda r: r.line)
+    return report
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)[:120]
+
+
+def _check_against_database(conn, items: list[_Item], report: ImportReport, now: dt.datetime) -> list[_Item]:
+    """Reference and contradiction checks, in dependency order so a rejected record's dependants go too."""
+    by_type: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        by_type[item.rtype].append(item)
+
+    refs = {"department": set(), "team": set(), "staff": set(), "customer": set()}
+    for item in items:
+        for name, value in item.row.items():
+            kind = _REFERENCE_KIND.get((item.rtype, name))
+            if kind and value:
+                refs[kind].add(value)
+    known: dict[str, set[str]] = {k: set() for k in refs}
+    for row in db.fetch(conn, "intake_existing_ids", department_ids=sorted(refs["department"]),
+                        team_ids=sorted(refs["team"]), staff_ids=sorted(refs["staff"]),
+                        customer_ids=sorted(refs["customer"])):
+        known[row["kind"]].add(row["id"])
+    # Records in this batch count as known once they pass (departments before teams before staff ...).
+    batch_ids = {t: {i.row["id"] for i in by_type[t]} for t in ("department", "team", "staff", "customer")}
+    for t, ids in batch_ids.items():
+        known[t] |= ids
+
+    complaint_ids = {i.row["id"] for i in by_type["complaint"]}
+    linked = {i.row[k] for i in by_type["complaint"] for k in ("duplicate_of", "second_round_of") if i.row[k]}
+    event_complaints = {i.row["complaint_id"] for i in by_type["event"]}
+    existing_complaints = {r["id"]: r for r in db.fetch(
+        conn, "intake_complaint_facts", record_ids=sorted(linked | event_complaints | complaint_ids))}
+
+    accepted: list[_Item] = []
+    rejected_ids: dict[str, set[str]] = defaultdict(set)
+    for r in report.rejected:  # records whose own fields were wrong: their dependants go too
+        if r.record_type and r.record_id:
+            rejected_ids[r.record_type].add(r.record_id)
+
+    def reject(item: _Item, fld: str, reason: str) -> None:
+        report.rejected.append(Reject(item.line, item.row["id"], item.rtype, fld, reason, item.raw))
+        rejected_ids[item.rtype].add(item.row["id"])
+
+    for rtype in TYPES[:-1]:
+        for item in by_type[rtype]:
+            problem = _reference_problem(item, known, rejected_ids, existing_complaints, complaint_ids)
+            if problem:
+                reject(item, *problem)
+            elif rtype == "complaint" and item.row["received_at"] > now + FUTURE_SKEW:
+                reject(item, "received_at", f"{item.row['received_at'].isoformat()} is in the future")
+            else:
+                accepted.append(item)
+        if rtype in known:
+            known[rtype] -= rejected_ids[rtype]
+
+    complaints = {cid: {"kind": r["kind"], "received_at": r["received_at"]} for cid, r in existing_complaints.items()}
+    for item in by_type["complaint"]:
+        if item.row["id"] not in rejected_ids["complaint"]:
+            complaints[item.row["id"]] = {"kind": item.row["kind"], "received_at": item.row["received_at"]}
+    accepted.extend(_check_events(conn, by_type["event"], complaints, known, rejected_ids, reject, now))
+    return accepted
+
+
+_REFERENCE_KIND = {
+    ("department", "manager_id"): "staff",
+    ("team", "department_id"): "department",
+    ("staff", "department_id"): "department", ("staff", "team_id"): "team", ("staff", "supervisor_id"): "staff",
+    ("customer", "account_manager_id"): "staff",
+    ("complaint", "filer_id"): "staff", ("complaint", "handler_id"): "staff",
+    ("complaint", "customer_id"): "customer", ("complaint", "target_department_id"): "department",
+    ("complaint", "target_staff_id"): "staff", ("complaint", "target_team_id"): "team",
+    ("event", "actor_id"): "staff",
+}
+
+
+def _reference_problem(item, known, rejected_ids, existing_complaints, batch_complaints) -> tuple[str, str] | None:
+    for name, value in item.row.items():
+        kind = _REFERENCE_KIND.get((item.rtype, name))
+        if kind and value and value not in known[kind]:
+            why = " (its record in this file was rejected)" if value in rejected_ids[kind] else ""
+            return name, f"unknown {kind} {value!r}{why}"
+    if item.rtype == "complaint":
+        for link in ("duplicate_of", "second_round_of"):
+            target = item.row[link]
+            if target and target not in existing_complaints and target not in batch_complaints:
+                return link, f"unknown complaint {target!r}"
+    return None
+
+
+def _check_events(conn, events, complaints, known, rejected_ids, reject, now) -> list[_Item]:
+    """Events must fit their complaint: known, after it was received, not in the future, stage of its kind,
+    stages in order (a stage is not completed before the one it follows)."""
+    stage_times: dict[str, dict[str, dt.datetime]] = defaultdict(dict)
+    for r in db.fetch(conn, "intake_stage_times", record_ids=sorted({e.row["complaint_id"] for e in events})):
+        stage_times[r["complaint_id"]][r["stage"]] = r["done_at"]
+    existing = {r["event_key"]: r["content_hash"] for r in db.fetch(
+        conn, "intake_existing_events", record_ids=[e.row["event_key"] for e in events])}
+    accepted = []
+    # Known events first, then by time: a file listing E2 before E1 is fine, times out of order are not.
+    for item in sorted(events, key=lambda i: (i.row["occurred_at"], i.line)):
+        row = item.row
+        cid = row["complaint_id"]
+        if row["event_key"] in existing:
+            if existing[row["event_key"]] != row["content_hash"]:
+                reject(item, "id", "event already recorded with different content (the event log is append-only)")
+            else:
+                accepted.append(item)  # counted as unchanged when landing
+            continue
+        complaint = complaints.get(cid)
+        if complaint is None:
+            why = " (its record in this file was rejected)" if cid in rejected_ids["complaint"] else ""
+            reject(item, "complaint_id", f"unknown complaint {cid!r}{why}")
+            continue
+        if row["actor_id"] and row["actor_id"] not in known["staff"]:
+            reject(item, "actor_id", f"unknown staff {row['actor_id']!r}")
+            continue
+        if row["occurred_at"] < complaint["received_at"]:
+            reject(item, "occurred_at", f"{row['occurred_at'].isoformat()} is before complaint {cid} was received "
+                                        f"({complaint['received_at'].isoformat()})")
+            continue
+        if row["occurred_at"] > now + FUTURE_SKEW:
+            reject(item, "occurred_at", f"{row['occurred_at'].isoformat()} is in the future")
+            continue
+        if row["event_type"] == "forwarded" and complaint["kind"] != "internal":
+            reject(item, "event_type", "only internal complaints are forwarded to a department head (I1)")
+            continue
+        if row["event_type"] == "stage_done":
+            problem = _stage_problem(row, complaint["kind"], stage_times[cid])
+            if problem:
+                reject(item, "stage", problem)
+                continue
+            stage_times[cid][row["stage"]] = row["occurred_at"]
+        accepted.append(item)
+    return accepted
+
+
+def _stage_problem(row: dict, kind: str, done: dict[str, dt.datetime]) -> str | None:
+    stages = STAGES[kind]
+    stage = row["stage"]
+    if stage not in stages:
+        return f"{stage} is not a stage of an {kind} complaint ({', '.join(stages)})"
+    if stage in done:
+        return f"{stage} of complaint {row['complaint_id']} is already done ({done[stage].isoformat()})"
+    if kind == "external":  # E1..E4 run in sequence; internal I1 runs beside I2/I3
+        position = stages.index(stage)
+        before = [s for s in stages[:position] if s in done and done[s] > row["occurred_at"]]
+        after = [s for s in stages[position + 1:] if s in done and done[s] < row["occurred_at"]]
+        if before or after:
+            other = (before or after)[0]
+            return f"{stage} at {row['occurred_at'].isoformat()} is out of order with {other} at {done[other].isoformat()}"
+    elif stage == "I2" and "I3" in done and done["I3"] < row["occurred_at"]:
+        return f"I2 at {row['occurred_at'].isoformat()} is after the process was closed (I3)"
+    elif stage == "I3" and "I2" in done and done["I2"] > row["occurred_at"]:
+        return f"I3 at {row['occurred_at'].isoformat()} is before the initial investigation (I2)"
+    return None
+
+
+def _land(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+    """Write accepted records; on an unforeseen database refusal, isolate the record with savepoints."""
+    try:
+        with conn.begin_nested():
+            _write(conn, items, report, now, source)
+    except (IntegrityError, DBAPIError) as exc:
+        log.warning("batch refused by the database (%s); retrying record by record", str(exc).splitlines()[0])
+        report.accepted = report.unchanged = report.updated = 0
+        report.by_type.clear()
+        for item in items:
+            try:
+                with conn.begin_nested():
+                    _write(conn, [item], report, now, source)
+            except (IntegrityError, DBAPIError) as one:
+                report.rejected.append(Reject(item.line, item.row["id"], item.rtype, "-",
+                                              f"refused by the database: {str(one.orig or one).splitlines()[0]}",
+                                              item.raw))
+
+
+def _write(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+    by_type: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        by_type[item.rtype].append(item)
+    for rtype in ("department", "team", "staff", "customer"):
+        _write_master(conn, rtype, by_type[rtype], report)
+    _write_complaints(conn, by_type["complaint"], report, now, source)
+    _write_events(conn, by_type["event"], report, now)
+
+
+_MASTER_COLUMNS = {
+    "department": ("name", "name_en", "manager_id"),
+    "team": ("name", "department_id"),
+    "staff": ("name", "email", "department_id", "team_id", "supervisor_id", "role", "language"),
+    "customer": ("name", "phone", "account_manager_id"),
+}
+
+
+def _write_master(conn, rtype: str, items: list[_Item], report: ImportReport) -> None:
+    if not items:
+        return
+    table = TABLES[rtype]
+    existing = {r["id"]: r for r in db.fetch(conn, f"intake_existing_{table}", record_ids=[i.row["id"] for i in items])}
+    changed = []
+    for item in items:
+        old = existing.get(item.row["id"])
+        if old is not None and all(old.get(c) == item.row.get(c) for c in _MASTER_COLUMNS[rtype]):
+            report.unchanged += 1
+            continue
+        if old is None:
+            report.accepted += 1
+            report.by_type[rtype] += 1
+        else:
+            report.updated += 1
+        changed.append(item.row)
+    if changed:
+        conn.execute(db.query(f"intake_upsert_{rtype}"), changed)
+        if rtype == "staff":
+            conn.execute(db.query("intake_set_supervisor"),
+                         [{"id": r["id"], "supervisor_id": r["supervisor_id"]} for r in changed])
+
+
+_FACT_COLUMNS = tuple(k for k in FIELDS["complaint"] if k not in ("id", "upheld", "decided_at")) + ("received_date",)
+
+
+def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+    if not items:
+        return
+    existing = {r["id"]: r for r in db.fetch(conn, "intake_existing_complaints", record_ids=[i.row["id"] for i in items])}
+    rows, revisions, decisions = [], [], []
+    for item in items:
+        row = {k: v for k, v in item.row.items() if not k.startswith("_")}
+        old = existing.get(row["id"])
+        if old is not None and old["content_hash"] == row["content_hash"]:
+            report.unchanged += 1
+            continue
+        if old is None:
+            report.accepted += 1
+            report.by_type["complaint"] += 1
+        else:
+            report.updated += 1
+            diff = {c: (old.get(c), row.get(c)) for c in _FACT_COLUMNS if _differs(old.get(c), row.get(c))}
+            revisions.append({"complaint_id": row["id"], "changed_at": now, "source": source[-300:],
+                              "old_values": json.dumps({c: a for c, (a, _) in diff.items()}, default=str, ensure_ascii=False),
+                              "new_values": json.dumps({c: b for c, (_, b) in diff.items()}, default=str, ensure_ascii=False)})
+        rows.append(row)
+        if item.row["_decision"]:
+            outcome, decided_at = item.row["_decision"]
+            decisions.append({
+                "event_key": f"{row['id']}:decision:{outcome}:{decided_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S}",
+                "complaint_id": row["id"], "order_key": None, "event_type": "decision", "stage": None,
+                "occurred_at": decided_at, "occurred_date": decided_at.astimezone(settings.business_timezone()).date(),
+                "actor_id": row["handler_id"], "outcome": outcome, "method": None, "signature": None, "note": None,
+                "recorded_at": now,
+            })
+    if not rows:
+        return
+    conn.execute(db.query("intake_upsert_complaint"), [{**r, "duplicate_of": None, "second_round_of": None} for r in rows])
+    conn.execute(db.query("intake_set_complaint_links"),
+                 [{"id": r["id"], "duplicate_of": r["duplicate_of"], "second_round_of": r["second_round_of"]} for r in rows])
+    if revisions:
+        conn.execute(db.query("intake_insert_revision"), revisions)
+    if decisions:
+        known = {r["event_key"] for r in db.fetch(conn, "intake_existing_events", record_ids=[d["event_key"] for d in decisions])}
+        new = [d | {"content_hash": content_hash({k: v for k, v in d.items() if k != "recorded_at"})}
+               for d in decisions if d["event_key"] not in known]
+        if new:
+            conn.execute(db.query("intake_insert_event"), new)
+            conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": sorted({d["complaint_id"] for d in new})})
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(new, Decimal) or isinstance(old, Decimal):
+        return db.money(old) != db.money(new) if old is not None and new is not None else old != new
+    if isinstance(new, dt.datetime) and old is not None:
+        return db.as_utc(old) != new
+    if isinstance(new, dt.date) and old is not None:
+        return db.as_date(old) != new
+    if isinstance(new, bool) and old is not None:
+        return bool(old) != new
+    return old != new
+
+
+def _write_events(conn, items: list[_Item], report: ImportReport, now: dt.datetime) -> None:
+    if not items:
+        return
+    known = {r["event_key"] for r in db.fetch(conn, "intake_existing_events", record_ids=[i.row["event_key"] for i in items])}
+    rows = []
+    for item in items:
+        if item.row["event_key"] in known:
+            report.unchanged += 1
+            continue
+        rows.append({k: v for k, v in item.row.items() if k != "id"} | {"recorded_at": now})
+        report.accepted += 1
+        report.by_type["event"] += 1
+    if rows:
+        conn.execute(db.query("intake_insert_event"), rows)
+        decided = sorted({r["complaint_id"] for r in rows if r["event_type"] == "decision"})
+        if decided:
+            conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": decided})

@@ -1,0 +1,1 @@
+SELECT * FROM complaints WHERE id IN :record_ids

@@ -1,0 +1,1 @@
+SELECT * FROM departments WHERE id IN :record_ids

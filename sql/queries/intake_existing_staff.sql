@@ -1,0 +1,1 @@
+SELECT * FROM staff WHERE id IN :record_ids

@@ -1,0 +1,1 @@
+SELECT * FROM teams WHERE id IN :record_ids

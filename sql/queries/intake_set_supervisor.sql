@@ -1,0 +1,1 @@
+UPDATE staff SET supervisor_id = :supervisor_id WHERE id = :id
