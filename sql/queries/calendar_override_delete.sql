@@ -1,0 +1,2 @@
+DELETE FROM calendar_overrides
+WHERE day = :day
