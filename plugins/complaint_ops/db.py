@@ -155,7 +155,8 @@ def query(name: str) -> TextClause:
     path = settings.sql_dir() / "queries" / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(f"no SQL file {path}")
-    sql = _load(str(path))
+    # Full-line `--` comments go: a `:name` in prose must not become a bind parameter.
+    sql = "\n".join(line for line in _load(str(path)).splitlines() if not line.lstrip().startswith("--"))
     clause = text(sql)
     typed = []
     for name in sorted(set(_PARAM.findall(sql))):

@@ -774,6 +774,7 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
     if not rows:
         return
     conn.execute(db.query("intake_upsert_complaint"), [{**r, "duplicate_of": None, "second_round_of": None} for r in rows])
+    _enqueue(conn, [r["id"] for r in rows], now)
     conn.execute(db.query("intake_set_complaint_links"),
                  [{"id": r["id"], "duplicate_of": r["duplicate_of"], "second_round_of": r["second_round_of"]} for r in rows])
     if revisions:
@@ -785,6 +786,12 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
         if new:
             conn.execute(db.query("intake_insert_event"), new)
             conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": sorted({d["complaint_id"] for d in new})})
+
+
+def _enqueue(conn, complaint_ids: Iterable[str], now: dt.datetime) -> None:
+    """Their orders (deadlines) are derived again before the next daily run reads them."""
+    conn.execute(db.query("intake_enqueue_sync"),
+                 [{"complaint_id": cid, "queued_at": now} for cid in sorted(set(complaint_ids))])
 
 
 def _differs(old: Any, new: Any) -> bool:
@@ -813,6 +820,7 @@ def _write_events(conn, items: list[_Item], report: ImportReport, now: dt.dateti
         report.by_type["event"] += 1
     if rows:
         conn.execute(db.query("intake_insert_event"), rows)
+        _enqueue(conn, [r["complaint_id"] for r in rows], now)
         decided = sorted({r["complaint_id"] for r in rows if r["event_type"] == "decision"})
         if decided:
             conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": decided})

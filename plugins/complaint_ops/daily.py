@@ -1,0 +1,296 @@
+"""The daily run for one business date D: `run_day(engine, D)` (CLI, DAGs and tests all call it).
+
+The run is a pure function of (the data known now, D, the policy in force): it makes the ledger's
+entries for D equal what the facts justify for D, so running D again, or all dates of a month in any
+order, gives the same ledger. In one transaction:
+
+1. lock D (a second run of D waits), derive the orders of complaints whose facts changed;
+2. O1 overdue 压单: the breach on an order's deadline day and one more charge for every further
+   working day that ends with it open (from event timestamps, never a status column);
+3. P10 no reply at I1 by its deadline: "waived the right to explain" is proposed to the general manager;
+4. complaint penalties (P1-P9): a complaint's penalty *state* at the end of D (decision in force then,
+   approvals made by then) minus its state at the end of the previous working day is posted on D, so
+   an upheld decision posts, a later "rejected" cancels, an approval posts the approved lines;
+5. reconcile with what D already holds: reversal + correction when facts or policy changed.
+
+Non-working days post nothing: what happens on them is picked up by the next working day's run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from complaint_ops import business_calendar, db, deadlines, settings
+from complaint_ops.ledger import Entry, reconcile
+from complaint_ops.penalties import ComplaintFacts, NoResponsibleParty, PenaltyLine, assess
+from complaint_ops.policy import PolicyBook, PolicyVersion, load_policy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DaySummary:
+    business_date: dt.date
+    working_day: bool
+    orders_due: int = 0
+    breaches: int = 0
+    accruals: int = 0
+    complaints_decided: int = 0
+    entries_posted: int = 0
+    entries_reversed: int = 0
+    entries_unchanged: int = 0
+    fines_posted: Decimal = Decimal("0.00")
+    points_posted: int = 0
+    proposals_new: int = 0
+    proposals_waiting: int = 0
+    orders_synced: int = 0
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    changes: list[dict] = field(default_factory=list)  # posted and reversed rows (for what-if reports)
+
+    def line(self) -> str:
+        if not self.working_day:
+            return f"{self.business_date}: not a working day, nothing to post"
+        return (f"{self.business_date}: {self.orders_due} orders overdue ({self.breaches} breaches, "
+                f"{self.accruals} accruals), {self.complaints_decided} complaints decided; posted "
+                f"{self.entries_posted}, reversed {self.entries_reversed}, unchanged {self.entries_unchanged}; "
+                f"fines {self.fines_posted:+} CNY, points {self.points_posted:+}; proposals new "
+                f"{self.proposals_new}, waiting {self.proposals_waiting}"
+                + (f"; {len(self.warnings)} warnings" if self.warnings else "")
+                + (" (dry run: nothing written)" if self.dry_run else ""))
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("changes")
+        return json.loads(json.dumps(data, default=str))
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def day_end(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The instant a business day ends: next local midnight (events at or after it belong to the next day)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+
+
+def run_day(engine: Engine, day: dt.date, *, now: dt.datetime, book: PolicyBook | None = None,
+            dry_run: bool = False) -> DaySummary:
+    """Run business date `day`; `now` only stamps rows (posted_at), it never decides anything."""
+    return run_days(engine, day, day, now=now, book=book, dry_run=dry_run)[0]
+
+
+def run_days(engine: Engine, first: dt.date, last: dt.date, *, now: dt.datetime, book: PolicyBook | None = None,
+             dry_run: bool = False) -> list[DaySummary]:
+    """Run every date of [first, last] in order, each in its own transaction (all rolled back if dry)."""
+    book = book or load_policy()
+    tz = settings.business_timezone()
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    summaries: list[DaySummary] = []
+    if dry_run:  # one transaction for the whole range, so later days see earlier days' postings
+        try:
+            with db.transaction(engine) as conn:
+                for day in days:
+                    summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=True))
+                raise _DryRun
+        except _DryRun:
+            pass
+        return summaries
+    for day in days:
+        with db.transaction(engine) as conn:
+            summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=False))
+    return summaries
+
+
+def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo, dry_run: bool) -> DaySummary:
+    db.execute(conn, "daily_lock_day", business_date=day, started_at=now)
+    calendar = business_calendar.load(conn)
+    working = calendar.is_working(day)
+    summary = DaySummary(day, working, dry_run=dry_run)
+    summary.orders_synced = deadlines.sync_orders(conn, calendar, book, tz).complaints
+    desired: list[Entry] = []
+    if working:
+        policy = book.in_force(day)
+        prev = _previous_working_day(calendar, day)
+        end, prev_end = day_end(day, tz), day_end(prev, tz)
+        desired += _overdue_entries(conn, day, end, policy, summary, now)
+        desired += _complaint_entries(conn, day, prev, end, prev_end, book, summary, now)
+    result = reconcile(conn, day, desired, posted_at=now)
+    summary.entries_posted = len(result.posted)
+    summary.entries_reversed = len(result.reversed)
+    summary.entries_unchanged = result.unchanged
+    summary.fines_posted = result.fines
+    summary.points_posted = result.points
+    summary.changes = result.reversed + result.posted
+    summary.proposals_waiting = db.fetch(conn, "proposals_waiting_count")[0]["waiting"]
+    db.execute(conn, "daily_record_summary", business_date=day, summary=json.dumps(summary.as_dict(), ensure_ascii=False))
+    for warning in summary.warnings:
+        log.warning("%s: %s", day, warning)
+    return summary
+
+
+def _previous_working_day(calendar, day: dt.date) -> dt.date:
+    probe = day - dt.timedelta(days=1)
+    while probe >= calendar.first_day:
+        if calendar.is_working(probe):
+            return probe
+        probe -= dt.timedelta(days=1)
+    return calendar.first_day - dt.timedelta(days=1)
+
+
+# --- O1 and P10 ----------------------------------------------------------------------------------
+
+
+def _overdue_entries(conn, day, end, policy: PolicyVersion, summary: DaySummary, now) -> list[Entry]:
+    """O1: 50 CNY on the deadline's day when the order missed it, 50 more per working day it stays open."""
+    entries = []
+    for order in db.fetch(conn, "daily_overdue_orders", day=day, day_end_at=end):
+        summary.orders_due += 1
+        breach = order["due_date"] == day
+        if breach:
+            summary.breaches += 1
+        else:
+            summary.accruals += 1
+        if order["owner_id"] is None:
+            summary.warnings.append(f"order {order['order_key']} is overdue but has no owner (department without manager?)")
+            continue
+        fine = policy.overdue.breach_fine if breach else policy.overdue.daily_fine
+        entries.append(Entry(
+            rule="O1", kind="fine", complaint_id=order["complaint_id"], order_key=order["order_key"],
+            staff_id=order["owner_id"], team_id=None, fine_amount=fine, points=policy.overdue.points, multiplier=1,
+            policy_version=policy.version,
+            detail=("missed its deadline " if breach else "still open, deadline was ") + order["due_at"].isoformat(),
+        ))
+        if breach and order["rule"] == "I1" and policy.approval.waived_explanation_proposed:
+            summary.proposals_new += _propose_waiver(conn, day, order, policy, now)
+    return entries
+
+
+def _propose_waiver(conn, day, order, policy: PolicyVersion, now) -> int:
+    """P10: no reply at I1 by its deadline = the department waived its right to explain; the general
+    manager decides the penalty (Decision: the internal light penalty is proposed)."""
+    cell = policy.penalty("internal", "light")
+    line = PenaltyLine("P10", "fine", order["owner_id"], None, cell.fine, cell.points, 1, True,
+                       "waived the right to explain 视同放弃解释权利: no reply at I1 by its deadline")
+    return _insert_proposals(conn, day, order["complaint_id"], [line], policy, now)
+
+
+# --- complaint penalties -------------------------------------------------------------------------
+
+
+def proposal_key(complaint_id: str, line: PenaltyLine, policy_version: str) -> str:
+    content = json.dumps([line.rule, line.kind, line.party, str(line.fine), line.points, line.multiplier, policy_version])
+    return f"{complaint_id}|{line.rule}|{line.kind}|{line.party}|{hashlib.sha256(content.encode()).hexdigest()[:16]}"
+
+
+def _insert_proposals(conn, day, complaint_id, lines: list[PenaltyLine], policy: PolicyVersion, now) -> int:
+    rows = [{"proposal_key": proposal_key(complaint_id, line, policy.version), "business_date": day, "rule": line.rule,
+             "kind": line.kind, "complaint_id": complaint_id, "staff_id": line.staff_id, "team_id": line.team_id,
+             "fine_amount": line.fine, "points": line.points, "multiplier": line.multiplier,
+             "policy_version": policy.version, "reason": line.reason, "created_at": now} for line in lines]
+    if not rows:
+        return 0
+    known = {r["proposal_key"] for r in db.fetch(conn, "proposals_for_complaints", record_ids=[complaint_id])}
+    new = [r for r in rows if r["proposal_key"] not in known]
+    if new:
+        conn.execute(db.query("proposal_insert"), new)
+    return len(new)
+
+
+def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary: DaySummary, now) -> list[Entry]:
+    ids = [r["complaint_id"] for r in db.fetch(conn, "daily_changed_complaints", day=day, prev_date=prev,
+                                                  day_end_at=end, prev_end_at=prev_end)]
+    if not ids:
+        return []
+    proposals = defaultdict(list)
+    for p in db.fetch(conn, "proposals_for_complaints", record_ids=ids):
+        proposals[p["complaint_id"]].append(p)
+    entries: list[Entry] = []
+    for row in db.fetch(conn, "daily_complaint_facts", record_ids=ids, day_end_at=end, prev_end_at=prev_end):
+        summary.complaints_decided += 1
+        try:
+            facts = _facts(conn, row, book)
+            now_state, proposed = _state(row, "now", end, facts, book, proposals[row["id"]])
+            before_state, _ = _state(row, "before", prev_end, facts, book, proposals[row["id"]])
+        except NoResponsibleParty as exc:
+            summary.warnings.append(str(exc))
+            continue
+        if proposed:
+            summary.proposals_new += _insert_proposals(conn, day, row["id"], proposed,
+                                                       book.in_force(row["decided_now_date"]), now)
+        entries += _difference(now_state, before_state)
+    return entries
+
+
+def _facts(conn, row: dict, book: PolicyBook) -> ComplaintFacts:
+    decided = row["decided_now_date"] or row["decided_before_date"]
+    rules = book.in_force(decided).severity if decided else None
+    repeat = 1
+    if rules is not None:
+        window_start = row["received_at"] - dt.timedelta(days=rules.medium_repeat_window_days)
+        repeat = db.fetch(conn, "daily_repeat_count", department_id=row["target_department_id"],
+                          category=row["category"], window_start_at=window_start,
+                          received_at=row["received_at"])[0]["repeat_count"]
+    return ComplaintFacts(
+        complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),
+        customer_lost=bool(row["customer_lost"]), bad_attitude=bool(row["bad_attitude"]),
+        delay_days=int(row["delay_days"]), repeat_count=int(repeat), obstruction=bool(row["obstruction"]),
+        obstruction_grave=bool(row["obstruction_grave"]), severity_raised=row["severity_raised"],
+        handler_fine=None if row["handler_fine"] is None else db.money(row["handler_fine"]),
+        second_round=row["second_round_of"] is not None, target_staff_id=row["target_staff_id"],
+        target_team_id=row["target_team_id"], target_manager_id=row["target_manager_id"],
+        supervisor_id=row["supervisor_id"],
+    )
+
+
+def _state(row: dict, at: str, instant: dt.datetime, facts: ComplaintFacts, book: PolicyBook,
+           proposals: list[dict]) -> tuple[list[Entry], list[PenaltyLine]]:
+    """What a complaint's penalties amount to at `instant`: automatic lines if upheld then, plus the
+    proposals the general manager had approved by then (and that the facts still justify)."""
+    lines: list[PenaltyLine] = []
+    policy = None
+    if row[f"outcome_{at}"] == "upheld" and row["duplicate_of"] is None:  # R1: duplicates carry no penalty
+        policy = book.in_force(row[f"decided_{at}_date"])
+        lines = assess(facts, policy)
+    state = [_entry(row["id"], line, policy.version) for line in lines if not line.needs_approval]
+    proposed = [line for line in lines if line.needs_approval]
+    justified = {proposal_key(row["id"], line, policy.version) for line in proposed} if policy else set()
+    for p in proposals:
+        approved = p["decision"] == "approved" and p["decided_at"] < instant
+        if approved and (p["rule"] == "P10" or p["proposal_key"] in justified):
+            state.append(Entry(rule=p["rule"], kind=p["kind"], complaint_id=row["id"], staff_id=p["staff_id"],
+                               team_id=p["team_id"], fine_amount=db.money(p["fine_amount"]), points=p["points"],
+                               multiplier=p["multiplier"], policy_version=p["policy_version"],
+                               proposal_key=p["proposal_key"], detail="approved by the general manager"))
+    return state, proposed
+
+
+def _entry(complaint_id: str, line: PenaltyLine, policy_version: str) -> Entry:
+    return Entry(rule=line.rule, kind=line.kind, complaint_id=complaint_id, staff_id=line.staff_id,
+                 team_id=line.team_id, fine_amount=line.fine, points=line.points, multiplier=line.multiplier,
+                 policy_version=policy_version, detail=line.reason)
+
+
+def _difference(now: list[Entry], before: list[Entry]) -> list[Entry]:
+    """Lines that appeared are charged; lines that disappeared are cancelled (negated) on this date."""
+    remaining = Counter(before)
+    result = []
+    for entry in now:
+        if remaining[entry]:
+            remaining[entry] -= 1
+        else:
+            result.append(entry)
+    for entry, count in remaining.items():
+        for _ in range(count):
+            result.append(Entry(**{**asdict(entry), "entry_type": "cancellation", "fine_amount": -entry.fine_amount,
+                                   "points": -entry.points, "detail": "cancelled: " + (entry.detail or entry.rule)}))
+    return result

@@ -1,0 +1,178 @@
+"""Stage deadlines (POLICY.md §3) as orders: derived from the event log, never from a status column.
+
+Why orders are stored: a daily run must find the day's due work with one indexed query. An order is
+a cache of the facts (when the task started, its deadline, when it was done, when its complaint
+closed); intake queues a complaint whenever its facts change and `sync_orders` derives its orders
+again, so the run for any date reads the same orders whatever order dates are run in.
+
+Decisions (POLICY.md is silent or loose):
+- I1 starts when the GM secretary forwards the complaint (`forwarded` event); I2 and I3 start at filing.
+- E1 starts at filing; E2, E3 and E4 each start when the previous stage is done (a stage that is
+  never done accrues O1 itself; the next one never starts).
+- E3 is owned by the customer-service handler, who calls the customer back (the department answers them).
+- A deadline is fixed when its task starts: the working-day count comes from the policy in force on
+  the start's local date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from zoneinfo import ZoneInfo
+
+from complaint_ops import db
+from complaint_ops.business_calendar import WorkCalendar
+from complaint_ops.policy import PolicyBook
+
+OPEN_DATE = dt.date(9999, 12, 31)  # stop_date of an order still open: sorts after every real day
+
+# stage -> (what starts it, who owns it)
+STAGE_RULES = {
+    "I1": ("forwarded", "department_head"),
+    "I2": ("received", "handler"),
+    "I3": ("received", "handler"),
+    "E1": ("received", "handler"),
+    "E2": ("E1", "department_head"),
+    "E3": ("E2", "handler"),
+    "E4": ("E3", "handler"),
+}
+CLOSING_STAGE = {"internal": "I3", "external": "E4"}
+STAGES = {"internal": ("I1", "I2", "I3"), "external": ("E1", "E2", "E3", "E4")}
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    """What the deadlines of one complaint depend on."""
+
+    complaint_id: str
+    kind: str
+    received_at: dt.datetime
+    forwarded_at: dt.datetime | None
+    done: dict[str, dt.datetime]  # stage -> first completion
+
+
+@dataclass(frozen=True)
+class Order:
+    order_key: str
+    complaint_id: str
+    kind: str
+    rule: str
+    sequence: int
+    owner_id: str | None
+    owner_role: str | None
+    started_at: dt.datetime
+    due_at: dt.datetime
+    due_date: dt.date
+    done_at: dt.datetime | None
+    stop_at: dt.datetime | None
+    stop_date: dt.date
+    policy_version: str
+
+    @property
+    def source_hash(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()
+
+    def row(self) -> dict:
+        return asdict(self) | {"source_hash": self.source_hash}
+
+
+def closed_at(facts: StageFacts) -> dt.datetime | None:
+    """A complaint is closed when its last stage is done (I3 internal, E4 external)."""
+    return facts.done.get(CLOSING_STAGE[facts.kind])
+
+
+def stop(done_at: dt.datetime | None, closed: dt.datetime | None) -> dt.datetime | None:
+    """O1: an order stops accruing when it is done or when its complaint is closed."""
+    candidates = [t for t in (done_at, closed) if t is not None]
+    return min(candidates) if candidates else None
+
+
+def stage_orders(facts: StageFacts, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo) -> list[Order]:
+    """The stage orders of one complaint that have started (pure)."""
+    closed = closed_at(facts)
+    orders = []
+    for stage in STAGES[facts.kind]:
+        trigger, owner_role = STAGE_RULES[stage]
+        if trigger == "received":
+            started = facts.received_at
+        elif trigger == "forwarded":
+            started = facts.forwarded_at
+        else:
+            started = facts.done.get(trigger)
+        if started is None:
+            continue  # the task has not started (yet)
+        version = book.in_force(started.astimezone(tz).date())
+        due_at = calendar.add_working_days(started, version.deadlines_wd.for_stage(stage), tz)
+        done_at = facts.done.get(stage)
+        stop_at = stop(done_at, closed)
+        orders.append(Order(
+            order_key=f"{facts.complaint_id}:{stage}", complaint_id=facts.complaint_id, kind="stage",
+            rule=stage, sequence=0, owner_id=None, owner_role=owner_role,
+            started_at=db.as_utc(started), due_at=db.as_utc(due_at), due_date=due_at.astimezone(tz).date(),
+            done_at=done_at and db.as_utc(done_at), stop_at=stop_at and db.as_utc(stop_at),
+            stop_date=stop_at.astimezone(tz).date() if stop_at else OPEN_DATE,
+            policy_version=version.version,
+        ))
+    return orders
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    complaints: int = 0
+    orders_written: int = 0
+    orders_removed: int = 0
+
+
+def sync_orders(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, batch: int = 500) -> SyncResult:
+    """Derive the orders of every queued complaint again; cost follows the queue, not history."""
+    result = SyncResult()
+    while True:
+        queued = db.fetch(conn, "orders_sync_queue_batch", batch_size=batch)
+        if not queued:
+            return result
+        ids = [q["complaint_id"] for q in queued]
+        derived = [o for facts in load_stage_facts(conn, ids) for o in stage_orders(facts, calendar, book, tz)]
+        write_orders(conn, ids, "stage", derived, result)
+        conn.execute(db.query("orders_sync_dequeue"), queued)
+        result.complaints += len(ids)
+
+
+def load_stage_facts(conn, complaint_ids: list[str]) -> Iterable[StageFacts]:
+    events: dict[str, list[dict]] = defaultdict(list)
+    for e in db.fetch(conn, "orders_stage_events", record_ids=complaint_ids):
+        events[e["complaint_id"]].append(e)
+    for c in db.fetch(conn, "orders_complaints", record_ids=complaint_ids):
+        done: dict[str, dt.datetime] = {}
+        forwarded = None
+        for e in events[c["id"]]:  # ordered by time: the first completion counts
+            if e["event_type"] == "stage_done":
+                done.setdefault(e["stage"], e["occurred_at"])
+            elif forwarded is None:
+                forwarded = e["occurred_at"]
+        yield StageFacts(c["id"], c["kind"], c["received_at"], forwarded, done)
+
+
+def write_orders(conn, complaint_ids: list[str], kind: str, derived: list[Order], result: SyncResult) -> None:
+    """Upsert what was derived; drop orders of `kind` for these complaints that no longer derive."""
+    existing = {r["order_key"]: r["source_hash"] for r in db.fetch(
+        conn, "orders_existing", record_ids=complaint_ids, kind=kind)}
+    changed = [o.row() for o in derived if existing.get(o.order_key) != o.source_hash]
+    if changed:
+        conn.execute(db.query("orders_upsert"), changed)
+        result.orders_written += len(changed)
+    stale = sorted(set(existing) - {o.order_key for o in derived})
+    if stale:
+        conn.execute(db.query("orders_delete"), {"order_keys": stale})
+        result.orders_removed += len(stale)
+
+
+def enqueue_all(conn, now: dt.datetime) -> int:
+    """After a calendar override or a policy change: derive every complaint's orders again."""
+    return db.execute(conn, "orders_enqueue_all", queued_at=now)

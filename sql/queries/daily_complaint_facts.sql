@@ -1,0 +1,19 @@
+-- The facts penalties depend on, with the decision in force at two instants: the end of the run's
+-- day and the end of the previous working day (the run posts the difference).
+SELECT c.id, c.kind, c.category, c.target_department_id, c.received_at, c.loss_amount, c.customer_lost,
+       c.bad_attitude, c.delay_days, c.obstruction, c.obstruction_grave, c.severity_raised, c.handler_fine,
+       c.duplicate_of, c.second_round_of, c.target_staff_id, c.target_team_id,
+       d.manager_id AS target_manager_id, s.supervisor_id,
+       (SELECT e.outcome FROM events e WHERE e.complaint_id = c.id AND e.event_type = 'decision'
+          AND e.occurred_at < :day_end_at ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) AS outcome_now,
+       (SELECT e.occurred_date FROM events e WHERE e.complaint_id = c.id AND e.event_type = 'decision'
+          AND e.occurred_at < :day_end_at ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) AS decided_now_date,
+       (SELECT e.outcome FROM events e WHERE e.complaint_id = c.id AND e.event_type = 'decision'
+          AND e.occurred_at < :prev_end_at ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) AS outcome_before,
+       (SELECT e.occurred_date FROM events e WHERE e.complaint_id = c.id AND e.event_type = 'decision'
+          AND e.occurred_at < :prev_end_at ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) AS decided_before_date
+FROM complaints c
+JOIN departments d ON d.id = c.target_department_id
+LEFT JOIN staff s ON s.id = c.target_staff_id
+WHERE c.id IN :record_ids
+ORDER BY c.id

@@ -1,0 +1,20 @@
+-- O1: orders charged for business date :day (a working day).
+--   due that day and not stopped by the deadline (the breach), or
+--   due earlier and still open when the day ends (:day_end_at, next local midnight).
+-- ix_orders_open_on_day (stop_date, due_date) bounds the scan to orders open on :day.
+SELECT o.order_key, o.complaint_id, o.rule, o.kind, o.due_at, o.due_date, o.stop_at,
+       COALESCE(o.owner_id,
+                CASE o.owner_role
+                    WHEN 'department_head' THEN d.manager_id
+                    WHEN 'handler' THEN COALESCE(c.handler_id,
+                        (SELECT MIN(s.id) FROM staff s WHERE s.role = 'gm_secretary' AND s.active = TRUE))
+                END) AS owner_id
+FROM orders o
+JOIN complaints c ON c.id = o.complaint_id
+JOIN departments d ON d.id = c.target_department_id
+WHERE o.stop_date >= :day
+  AND o.due_date <= :day
+  AND (o.stop_at IS NULL
+       OR (o.due_date = :day AND o.stop_at > o.due_at)
+       OR (o.due_date < :day AND o.stop_at >= :day_end_at))
+ORDER BY o.order_key
