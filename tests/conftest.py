@@ -99,3 +99,39 @@ def sqlite_engine(tmp_path):
     db.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def pg_or_sqlite_second(db_url, tmp_path):
+    """A second migrated database of the same kind as `engine` (to compare two histories)."""
+    if db_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'second.db'}"
+    else:
+        url = PG_ADMIN_URL and _second_pg(db_url)
+    eng = db.make_engine(url)
+    db.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def _second_pg(url: str) -> str:
+    name = f"co_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    _SECOND_DATABASES.append(name)
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+_SECOND_DATABASES: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _SECOND_DATABASES:
+        return
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        for name in _SECOND_DATABASES:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -138,6 +138,25 @@ def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo
     return summary
 
 
+def settle_complaints(conn, day: dt.date, complaint_ids: list[str], *, now: dt.datetime,
+                      book: PolicyBook | None = None) -> DaySummary:
+    """Post the complaint penalties (not O1) of a few complaints on `day`: what an approval triggers.
+    Gives exactly what the full run of `day` gives for them, so that run later finds nothing to add."""
+    book = book or load_policy()
+    tz = settings.business_timezone()
+    db.execute(conn, "daily_lock_day", business_date=day, started_at=now)
+    calendar = business_calendar.load(conn)
+    summary = DaySummary(day, calendar.is_working(day))
+    prev = _previous_working_day(calendar, day)
+    desired = _complaint_entries(conn, day, prev, day_end(day, tz), day_end(prev, tz), book, summary, now,
+                                 ids=complaint_ids)
+    result = reconcile(conn, day, desired, posted_at=now, complaint_ids=complaint_ids, exclude_rules=("O1",))
+    summary.entries_posted, summary.entries_reversed = len(result.posted), len(result.reversed)
+    summary.fines_posted, summary.points_posted = result.fines, result.points
+    summary.changes = result.reversed + result.posted
+    return summary
+
+
 def _previous_working_day(calendar, day: dt.date) -> dt.date:
     probe = day - dt.timedelta(days=1)
     while probe >= calendar.first_day:
@@ -206,9 +225,11 @@ def _insert_proposals(conn, day, complaint_id, lines: list[PenaltyLine], policy:
     return len(new)
 
 
-def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary: DaySummary, now) -> list[Entry]:
-    ids = [r["complaint_id"] for r in db.fetch(conn, "daily_changed_complaints", day=day, prev_date=prev,
-                                                  day_end_at=end, prev_end_at=prev_end)]
+def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary: DaySummary, now,
+                       ids: list[str] | None = None) -> list[Entry]:
+    if ids is None:
+        ids = [r["complaint_id"] for r in db.fetch(conn, "daily_changed_complaints", day=day, prev_date=prev,
+                                                      day_end_at=end, prev_end_at=prev_end)]
     if not ids:
         return []
     proposals = defaultdict(list)

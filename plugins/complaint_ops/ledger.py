@@ -77,13 +77,15 @@ def _generation(key: str) -> tuple[str, int]:
 
 
 def reconcile(conn, day: dt.date, desired: list[Entry], *, posted_at: dt.datetime,
-              complaint_ids: list[str] | None = None) -> Reconciliation:
-    """Make the ledger for `day` (or only these complaints' entries on it) equal `desired`."""
+              complaint_ids: list[str] | None = None, exclude_rules: tuple[str, ...] = ()) -> Reconciliation:
+    """Make the ledger for `day` equal `desired`; or, when scoped, only these complaints' entries
+    of the other rules (an approval posts its complaint's penalties and touches nothing else)."""
     result = Reconciliation()
     if complaint_ids is None:
         existing = db.fetch(conn, "ledger_day_entries", business_date=day)
     else:
-        existing = db.fetch(conn, "ledger_day_entries_for", business_date=day, record_ids=complaint_ids)
+        existing = [e for e in db.fetch(conn, "ledger_day_entries_for", business_date=day, record_ids=complaint_ids)
+                    if e["rule"] not in exclude_rules]
     reversed_ids = {e["reverses_id"] for e in existing if e["entry_type"] == "reversal"}
     active = {_generation(e["entry_key"])[0]: e for e in existing
               if e["entry_type"] != "reversal" and e["id"] not in reversed_ids}

@@ -11,7 +11,9 @@ import importlib
 import logging
 import sys
 
-COMMAND_MODULES = ("db_cmd", "calendar_cmd", "policy_cmd", "import_cmd", "demo_cmd")
+COMMAND_MODULES = (
+    "db_cmd", "calendar_cmd", "policy_cmd", "import_cmd", "demo_cmd", "run_cmd", "ledger_cmd", "penalties_cmd",
+)
 
 
 class CommandError(Exception):

@@ -1,0 +1,70 @@
+"""P9 approval: severe penalties, dismissal recommendations and P10 waivers wait for the general manager.
+
+A decision is a row in `proposal_decisions` (unique per proposal, so approving twice records and posts
+once). Approving posts at once: the approved lines go to the ledger on the working day whose run
+period holds the approval (that day itself, or the next working day after a weekend), exactly as that
+day's run would post them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from complaint_ops import business_calendar, db, settings
+from complaint_ops.daily import DaySummary, settle_complaints
+from complaint_ops.errors import UserError
+
+APPROVERS = ("general_manager",)
+
+
+@dataclass
+class DecisionResult:
+    proposal_key: str
+    decision: str
+    already_decided: bool
+    posting: DaySummary | None
+
+
+def find(conn, key_or_id: str) -> dict:
+    """A proposal by its full key or the short id (`penalties list` shows the last 16 hex digits)."""
+    rows = db.fetch(conn, "proposals_find", key=key_or_id, short_id=f"%|{key_or_id}")
+    if not rows:
+        raise UserError(f"no penalty proposal {key_or_id!r}: see `complaint-ops penalties list`")
+    if len(rows) > 1:
+        raise UserError(f"{key_or_id!r} matches {len(rows)} proposals: give the full key")
+    return rows[0]
+
+
+def decide(engine: Engine, key_or_id: str, decision: str, *, by: str, at: dt.datetime,
+           reason: str | None = None) -> DecisionResult:
+    if decision not in ("approved", "rejected"):
+        raise ValueError(decision)
+    with db.transaction(engine) as conn:
+        proposal = find(conn, key_or_id)
+        approver = db.fetch(conn, "staff_by_id", staff_id=by)
+        if not approver:
+            raise UserError(f"unknown staff {by!r}")
+        if approver[0]["role"] not in APPROVERS:
+            raise UserError(f"{by} ({approver[0]['name']}) is not the general manager: only the general manager "
+                            f"approves or rejects penalties (P9)")
+        if proposal["decision"] is not None:
+            return DecisionResult(proposal["proposal_key"], proposal["decision"], True, None)
+        db.execute(conn, "proposal_decide", proposal_key=proposal["proposal_key"], decision=decision,
+                   decided_by=by, decided_at=at, reason=reason)
+        posting = None
+        if decision == "approved":
+            calendar = business_calendar.load(conn)
+            day = calendar.working_day_on_or_after(at.astimezone(settings.business_timezone()).date())
+            posting = settle_complaints(conn, day, [proposal["complaint_id"]], now=at)
+        return DecisionResult(proposal["proposal_key"], decision, False, posting)
+
+
+def listing(conn, status: str = "proposed") -> list[dict]:
+    rows = db.fetch(conn, "proposals_list")
+    for r in rows:
+        r["status"] = r["decision"] or "proposed"
+        r["id"] = r["proposal_key"].rsplit("|", 1)[-1]
+    return rows if status == "all" else [r for r in rows if r["status"] == status]
