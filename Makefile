@@ -1,0 +1,32 @@
+# complaint-ops: `make demo` installs everything and runs the main job on the embedded default
+# (SQLite under var/, mail captured locally); `make test` runs every test.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN      = $(VENV)/bin
+STAMP    = $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: install demo test test-unit test-integration clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	PATH="$(abspath $(BIN)):$$PATH" bash scripts/demo.sh
+
+test: install
+	$(BIN)/python -m pytest -q tests
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -q tests/integration
+
+clean:
+	rm -rf var/complaints.db* var/outbox
