@@ -207,7 +207,9 @@ def _propose_waiver(conn, day, order, policy: PolicyVersion, now) -> int:
 
 
 def proposal_key(complaint_id: str, line: PenaltyLine, policy_version: str) -> str:
-    content = json.dumps([line.rule, line.kind, line.party, str(line.fine), line.points, line.multiplier, policy_version])
+    # The hash covers the complaint too: its 16 hex digits are the short id `penalties approve` takes.
+    content = json.dumps([complaint_id, line.rule, line.kind, line.party, str(line.fine), line.points,
+                          line.multiplier, policy_version])
     return f"{complaint_id}|{line.rule}|{line.kind}|{line.party}|{hashlib.sha256(content.encode()).hexdigest()[:16]}"
 
 

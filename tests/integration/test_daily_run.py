@@ -135,6 +135,15 @@ def test_worked_example_external_800_individual_supervisor_second_round(s):
     assert s.net()["staff:ACC1"][0] >= D("400.00")
 
 
+def test_P9_proposals_of_two_complaints_with_equal_amounts_have_distinct_short_ids(s):
+    s.load([complaint("C1", loss_amount="100.00", upheld=True, decided_at="2026-03-04T10:00:00+08:00"),
+            complaint("C2", loss_amount="100.00", upheld=True, decided_at="2026-03-04T11:00:00+08:00")])
+    s.run("2026-03-04")
+    with s.engine.connect() as conn:
+        ids = [p["id"] for p in approvals.listing(conn)]
+    assert len(ids) == 2 and len(set(ids)) == 2
+
+
 def test_rejected_proposal_posts_nothing(s):
     s.load([complaint("C1", loss_amount="100.00", upheld=True, decided_at="2026-03-04T10:00:00+08:00")])
     s.run("2026-03-04")
