@@ -25,7 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import operator
+import queue
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -121,7 +124,7 @@ EXTERNAL_TEMPLATES = {
         ("license-change", "营业执照变更材料填写错误,被退回{k}次", ("REG",)),
         ("invoice-error", "发票开具信息错误,客户无法抵扣进项税", ("FIN",)),
         ("aircon-repair", "办公室空调维修后仍不制冷,已报修{k}次", ("PRM",)),
-        ("rework", "交付的{month}月资料存在多处差错,客户要求返工", None),
+        ("rework", "交付的{month}月资料存在多处差错,客户要求返工", ("ACC", "TAX", "REG", "FIN", "DLV")),
     ),
     "service": (
         ("rude-phone", "{staff}电话中态度生硬,多次打断客户说话", None),
@@ -230,7 +233,7 @@ def _cents(c: int) -> str:
 
 
 class _Clock:
-    """Working seconds <-> ISO 8601 text with the local offset, cached per working day."""
+    """Working seconds -> ISO 8601 text with the local offset (prefixes cached per working day: hot path)."""
 
     def __init__(self, days: list[dt.date], tz: ZoneInfo):
         self.days = days
@@ -368,6 +371,8 @@ class _Case:
 
 
 class _Generator:
+    """Draws cases and writes them out as records; all randomness comes from the one seeded `rng`."""
+
     def __init__(self, rng: random.Random, org: _Org, clock: _Clock, n_days: int, total: int):
         self.rng, self.org, self.clock = rng, org, clock
         self.n_days, self.total = n_days, total
@@ -515,7 +520,8 @@ class _Generator:
                    else org.cs_handlers[int(rng.random() * len(org.cs_handlers))])
         filer = c.filer or handler
         summary = c.summary.format(
-            month=self.clock.days[c.t0 // WD].month, k=2 + int(rng.random() * 5), n=2 + int(rng.random() * 6), m=15 + int(rng.random() * 50),
+            month=self.clock.days[c.t0 // WD].month, k=2 + int(rng.random() * 5), n=2 + int(rng.random() * 6),
+            m=15 + int(rng.random() * 50),
             amount=_cents(10000 + int(rng.random() * 290000)), topic=TOPICS[int(rng.random() * len(TOPICS))],
             staff=org.names[c.target_staff] if c.target_staff else "工作人员",
             target=org.dept_name[c.dept], filer=org.dept_name.get(self.head_of.get(filer, ""), ""),
@@ -540,7 +546,7 @@ class _Generator:
         rec.update(c.facts)
         if c.duplicate_of:
             rec["duplicate_of"] = c.duplicate_of
-        events, decided = self._timeline(c, cid, handler, channel)
+        events, decided = self._timeline(c, cid, handler)
         if decided is not None:
             upheld = c.upheld if c.upheld is not None else rng.random() < P_UPHELD
             rec["upheld"] = upheld
@@ -563,7 +569,7 @@ class _Generator:
             return max(deadline, prev) + 1800 + int(rng.random() * 5 * WD)
         return lo + int((deadline - lo) * rng.random() ** 2)
 
-    def _timeline(self, c: _Case, cid: str, handler: str, channel: str) -> tuple[list[dict], int | None]:
+    def _timeline(self, c: _Case, cid: str, handler: str) -> tuple[list[dict], int | None]:
         """Stage events per POLICY §3; returns them and the decision time (None: not decided yet)."""
         head = self.org.head[c.dept]
         steps: list[tuple[str, str | None, int, str]] = []  # (event id suffix, stage, time, actor)
@@ -635,14 +641,8 @@ def generate(months: int, seed: int, end_date: dt.date, complaints: int | None =
     number of complaints (default: ~0.3 a working day per department); the staff and customers grow
     with it.
     """
-    start, end = period(months, end_date)
-    days = working_days(start, end, country)
-    if not days:
-        raise DemoError(f"no working day in {start}..{end}")
-    natural = round(RATE_PER_DEPARTMENT * (len(DEPARTMENTS) - 1) * len(days))
-    total = natural if complaints is None else complaints
-    if total < 0:
-        raise DemoError(f"--complaints must be >= 0, got {total}")
+    days = _days(months, end_date, country)
+    total = planned_total(months, end_date, complaints, country)
     rng = random.Random(seed)
     scale = max(1, round(math.sqrt(total / 400)))
     org = _build_org(rng, scale, n_customers=max(150, total // 4))
@@ -650,6 +650,25 @@ def generate(months: int, seed: int, end_date: dt.date, complaints: int | None =
     yield from _customers(rng, org)
     gen = _Generator(rng, org, _Clock(days, tz), len(days), total)
     yield from _complaints(gen, total)
+
+
+def _days(months: int, end_date: dt.date, country: str) -> list[dt.date]:
+    start, end = period(months, end_date)
+    days = working_days(start, end, country)
+    if not days:
+        raise DemoError(f"no working day in {start}..{end}")
+    return days
+
+
+def planned_total(months: int, end_date: dt.date, complaints: int | None = None, country: str = "CN") -> int:
+    """How many complaints `generate` will yield: `complaints`, or the natural rate over the period's
+    working days. Checks the arguments and the calendar range before anything is written."""
+    if complaints is not None:
+        if complaints < 0:
+            raise DemoError(f"--complaints must be >= 0, got {complaints}")
+        _days(months, end_date, country)
+        return complaints
+    return round(RATE_PER_DEPARTMENT * (len(DEPARTMENTS) - 1) * len(_days(months, end_date, country)))
 
 
 def _complaints(gen: _Generator, total: int) -> Iterator[dict]:
@@ -819,7 +838,7 @@ def _subordinate(gen: _Generator, t0: int) -> list[tuple[str, list[dict]]]:
 
 # --- loading ----------------------------------------------------------------------------------------
 
-TABLES = ("departments", "teams", "staff", "customers", "complaints", "events")
+TABLES = ("departments", "teams", "staff", "customers", "complaints", "order_sync_queue", "events")
 
 
 @dataclass
@@ -861,58 +880,83 @@ def load(engine: Engine, records: Iterable[dict], *, now: dt.datetime, source: s
                       time.monotonic() - started)
 
 
-def decision_row(row: dict, tz: ZoneInfo) -> dict | None:
-    """The `decision` event intake stores beside a decided complaint (same key and hash as intake)."""
-    if not row.get("_decision"):
-        return None
-    outcome, decided_at = row["_decision"]
-    event = {
-        "event_key": f"{row['id']}:decision:{outcome}:{decided_at.astimezone(UTC):%Y%m%dT%H%M%S}",
-        "complaint_id": row["id"], "order_key": None, "event_type": "decision", "stage": None,
-        "occurred_at": decided_at, "occurred_date": decided_at.astimezone(tz).date(),
-        "actor_id": row["handler_id"], "outcome": outcome, "method": None, "signature": None, "note": None,
-    }
-    event["content_hash"] = intake.content_hash(event)
-    return event
-
-
 class _Writer:
-    """Buffers rows per table and writes them in dependency order, in one transaction."""
+    """Buffers rows per table and writes them in dependency order (parents first), in one transaction.
+
+    On PostgreSQL the COPYs run in a thread of their own: while the server checks a batch (foreign keys
+    are checked at the end of each COPY), this thread generates and normalizes the next one. At most
+    two batches wait in the queue, so memory stays flat however many rows stream through.
+    """
 
     def __init__(self, conn, dialect: str):
         self.conn, self.dialect = conn, dialect
         self.buffers: dict[str, list[tuple]] = {t: [] for t in TABLES}
-        self.columns: dict[str, tuple[str, ...]] = {}
+        self.getters: dict[str, tuple[tuple[str, ...], operator.itemgetter]] = {}
         self.statements: dict[str, object] = {}
         self.rows: Counter = Counter()
         self.pending = 0
+        self.error: BaseException | None = None
+        self.thread = None
         if dialect == "postgresql":
             self.cursor = conn.connection.driver_connection.cursor()
+            self.queue: queue.Queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self._copy_loop, name="demo-copy", daemon=True)
+            self.thread.start()
 
     def add(self, table: str, row: dict) -> None:
-        cols = self.columns.get(table)
-        if cols is None:
-            cols = self.columns[table] = tuple(row)
-        self.buffers[table].append(tuple(row[c] for c in cols))
+        getter = self.getters.get(table)
+        if getter is None:
+            getter = self.getters[table] = (tuple(row), operator.itemgetter(*row))
+        self.buffers[table].append(getter[1](row))
         self.pending += 1
         if self.pending >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        for table in TABLES:  # parents first: complaints before the events that point at them
-            rows = self.buffers[table]
-            if not rows:
-                continue
-            cols = self.columns[table]
-            if self.dialect == "postgresql":
-                with self.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row(r)
-            else:
-                self.conn.execute(self._insert(table, cols), [dict(zip(cols, r)) for r in rows])
-            self.rows[table] += len(rows)
-            rows.clear()
+        batch = [(t, self.getters[t][0], rows) for t, rows in self.buffers.items() if rows]
+        self.buffers = {t: [] for t in TABLES}
         self.pending = 0
+        for table, _cols, rows in batch:
+            self.rows[table] += len(rows)
+        if self.thread is None:
+            for table, cols, rows in batch:
+                self.conn.execute(self._insert(table, cols), [dict(zip(cols, r)) for r in rows])
+            return
+        while True:  # never block forever on a queue whose consumer has died
+            if self.error is not None:
+                raise self.error
+            try:
+                self.queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self, ok: bool = True) -> None:
+        """Write what is left and stop the COPY thread (always, even when writing fails); re-raise its error."""
+        try:
+            if ok:
+                self.flush()
+        finally:
+            if self.thread is not None:
+                if not ok:  # drop what is queued: the transaction rolls back anyway
+                    while not self.queue.empty():
+                        self.queue.get_nowait()
+                self.queue.put(None)
+                self.thread.join()
+        if ok and self.error is not None:
+            raise self.error
+
+    def _copy_loop(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                for table, cols, rows in batch:
+                    with self.cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for r in rows:
+                            copy.write_row(r)
+            except BaseException as exc:  # handed to the main thread by flush()/close()
+                self.error = exc
 
     def _insert(self, table: str, cols: tuple[str, ...]):
         stmt = self.statements.get(table)
@@ -935,29 +979,38 @@ def bulk_load(engine: Engine, records: Iterable[dict], *, now: dt.datetime, sour
     tz = tz or settings.business_timezone()
     with engine.begin() as conn:
         writer = _Writer(conn, engine.dialect.name)
-        for n, record in enumerate(records, start=1):
-            try:
-                table, row = intake.normalize(record, tz)
-            except intake.RecordError as exc:
-                raise DemoError(f"record {n} ({record.get('type')} {record.get('id')}): {exc}") from exc
-            if table == "complaints":
-                decision = decision_row(row, tz)
-                row = {k: v for k, v in row.items() if not k.startswith("_")}
-                row["upheld"] = None if decision is None else decision["outcome"] == "upheld"
-                row["decided_at"] = None if decision is None else decision["occurred_at"]
-                writer.add("complaints", row)
-                if decision is not None:
-                    writer.add("events", decision | {"recorded_at": now})
-            elif table == "events":
-                row.pop("id")
-                row["recorded_at"] = now
-                writer.add("events", row)
-            else:
-                writer.add(table, row)
-            if n % 1_000_000 == 0:
-                log.info("demo bulk load: %d records", n)
-        writer.flush()
-        total = sum(writer.rows.values())
+        try:
+            _stream(writer, records, now, tz)
+        except BaseException:
+            writer.close(ok=False)
+            raise
+        writer.close()
         db.execute(conn, "intake_insert_import", file_name=source[-500:], file_sha256="", started_at=now,
-                   accepted=total, unchanged=0, updated=0, rejected=0)
+                   accepted=sum(writer.rows.values()), unchanged=0, updated=0, rejected=0)
     return writer.rows
+
+
+def _stream(writer: _Writer, records: Iterable[dict], now: dt.datetime, tz: ZoneInfo) -> None:
+    for n, record in enumerate(records, start=1):
+        try:
+            table, row = intake.normalize(record, tz)
+        except intake.RecordError as exc:
+            raise DemoError(f"record {n} ({record.get('type')} {record.get('id')}): {exc}") from exc
+        if table == "complaints":
+            decision = intake.decision_event(row, tz)
+            row = {k: v for k, v in row.items() if not k.startswith("_")}
+            row["upheld"] = None if decision is None else decision["outcome"] == "upheld"
+            row["decided_at"] = None if decision is None else decision["occurred_at"]
+            writer.add("complaints", row)
+            # as intake does: every landed complaint is queued for order derivation (deadlines)
+            writer.add("order_sync_queue", {"complaint_id": row["id"], "queued_at": now})
+            if decision is not None:
+                writer.add("events", decision | {"recorded_at": now})
+        elif table == "events":
+            del row["id"]
+            row["recorded_at"] = now
+            writer.add("events", row)
+        else:
+            writer.add(table, row)
+        if n % 1_000_000 == 0:
+            log.info("demo bulk load: %d records", n)

@@ -513,7 +513,7 @@ def import_records(engine: Engine, records: Iterable[dict | tuple[int, Any]], so
 
     with db.transaction(engine) as conn:
         accepted = _check_against_database(conn, items, report, now)
-        _land(conn, accepted, report, now, source)
+        _land(conn, accepted, report, now, source, tz)
         db.execute(conn, "intake_insert_import", file_name=source[-500:], file_sha256=file_sha256,
                    started_at=now, accepted=report.accepted, unchanged=report.unchanged,
                    updated=report.updated, rejected=len(report.rejected))
@@ -677,11 +677,11 @@ def _stage_problem(row: dict, kind: str, done: dict[str, dt.datetime]) -> str | 
     return None
 
 
-def _land(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+def _land(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str, tz: ZoneInfo) -> None:
     """Write accepted records; on an unforeseen database refusal, isolate the record with savepoints."""
     try:
         with conn.begin_nested():
-            _write(conn, items, report, now, source)
+            _write(conn, items, report, now, source, tz)
     except (IntegrityError, DBAPIError) as exc:
         log.warning("batch refused by the database (%s); retrying record by record", str(exc).splitlines()[0])
         report.accepted = report.unchanged = report.updated = 0
@@ -689,20 +689,20 @@ def _land(conn, items: list[_Item], report: ImportReport, now: dt.datetime, sour
         for item in items:
             try:
                 with conn.begin_nested():
-                    _write(conn, [item], report, now, source)
+                    _write(conn, [item], report, now, source, tz)
             except (IntegrityError, DBAPIError) as one:
                 report.rejected.append(Reject(item.line, item.row["id"], item.rtype, "-",
                                               f"refused by the database: {str(one.orig or one).splitlines()[0]}",
                                               item.raw))
 
 
-def _write(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+def _write(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str, tz: ZoneInfo) -> None:
     by_type: dict[str, list[_Item]] = defaultdict(list)
     for item in items:
         by_type[item.rtype].append(item)
     for rtype in ("department", "team", "staff", "customer"):
         _write_master(conn, rtype, by_type[rtype], report)
-    _write_complaints(conn, by_type["complaint"], report, now, source)
+    _write_complaints(conn, by_type["complaint"], report, now, source, tz)
     _write_events(conn, by_type["event"], report, now)
 
 
@@ -741,7 +741,8 @@ def _write_master(conn, rtype: str, items: list[_Item], report: ImportReport) ->
 _FACT_COLUMNS = tuple(k for k in FIELDS["complaint"] if k not in ("id", "upheld", "decided_at")) + ("received_date",)
 
 
-def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str) -> None:
+def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str,
+                      tz: ZoneInfo) -> None:
     if not items:
         return
     existing = {r["id"]: r for r in db.fetch(conn, "intake_existing_complaints", record_ids=[i.row["id"] for i in items])}
@@ -762,15 +763,9 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
                               "old_values": json.dumps({c: a for c, (a, _) in diff.items()}, default=str, ensure_ascii=False),
                               "new_values": json.dumps({c: b for c, (_, b) in diff.items()}, default=str, ensure_ascii=False)})
         rows.append(row)
-        if item.row["_decision"]:
-            outcome, decided_at = item.row["_decision"]
-            decisions.append({
-                "event_key": f"{row['id']}:decision:{outcome}:{decided_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S}",
-                "complaint_id": row["id"], "order_key": None, "event_type": "decision", "stage": None,
-                "occurred_at": decided_at, "occurred_date": decided_at.astimezone(settings.business_timezone()).date(),
-                "actor_id": row["handler_id"], "outcome": outcome, "method": None, "signature": None, "note": None,
-                "recorded_at": now,
-            })
+        decision = decision_event(item.row, tz)
+        if decision:
+            decisions.append(decision | {"recorded_at": now})
     if not rows:
         return
     conn.execute(db.query("intake_upsert_complaint"), [{**r, "duplicate_of": None, "second_round_of": None} for r in rows])
@@ -781,11 +776,25 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
         conn.execute(db.query("intake_insert_revision"), revisions)
     if decisions:
         known = {r["event_key"] for r in db.fetch(conn, "intake_existing_events", record_ids=[d["event_key"] for d in decisions])}
-        new = [d | {"content_hash": content_hash({k: v for k, v in d.items() if k != "recorded_at"})}
-               for d in decisions if d["event_key"] not in known]
+        new = [d for d in decisions if d["event_key"] not in known]
         if new:
             conn.execute(db.query("intake_insert_event"), new)
             conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": sorted({d["complaint_id"] for d in new})})
+
+
+def decision_event(row: dict, tz: ZoneInfo) -> dict | None:
+    """The `decision` event stored beside a complaint record that carries `upheld` + `decided_at`
+    (a changed decision is a new event: the log stays append-only)."""
+    if not row.get("_decision"):
+        return None
+    outcome, decided_at = row["_decision"]
+    event = {
+        "event_key": f"{row['id']}:decision:{outcome}:{decided_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S}",
+        "complaint_id": row["id"], "order_key": None, "event_type": "decision", "stage": None,
+        "occurred_at": decided_at, "occurred_date": decided_at.astimezone(tz).date(),
+        "actor_id": row["handler_id"], "outcome": outcome, "method": None, "signature": None, "note": None,
+    }
+    return event | {"content_hash": content_hash(event)}
 
 
 def _enqueue(conn, complaint_ids: Iterable[str], now: dt.datetime) -> None:

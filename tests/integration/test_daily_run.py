@@ -309,3 +309,13 @@ def test_cli_run_day_and_ledger_json_totals(s, capsys):
     data = json.loads(capsys.readouterr().out)
     # I2 due Wed: breach Wed + open Thu; I3 due Thu: breach Thu -> 3 x 50
     assert data["totals"] == {"entries": 3, "fine_amount": "150.00", "loss_recovery_amount": "0.00", "points": 0}
+
+
+def test_company_override_moves_deadlines_after_the_orders_are_derived_again(s):
+    # I2 filed Fri 2026-03-06 10:00 is due Mon 03-09 10:00; make Sat 03-07 a working day -> due Sat
+    s.load([internal("C1", "2026-03-06T10:00:00+08:00")])
+    s.run("2026-03-06")
+    url = s.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "calendar", "override", "2026-03-07", "--working", "--reason", "stocktaking"]) == 0
+    s.run("2026-03-07")
+    assert [str(e["business_date"]) for e in s.entries() if e["order_key"] == "C1:I2"] == ["2026-03-07"]

@@ -25,8 +25,9 @@ records never mix with real ones. Use a database of its own, e.g.
 `complaint-ops --db sqlite:///var/demo.db db upgrade` first. With --out nothing is loaded: the records
 are written to a JSON Lines file that `complaint-ops import` reads.
 
-Up to %d complaints go through the import validation (`complaint-ops import`); more take the bulk path
-(COPY on PostgreSQL, batched inserts on SQLite), e.g. --complaints 1000000.
+Up to %d complaints go through the import validation of `complaint-ops import` (all records in
+memory); more take the streaming bulk path (COPY on PostgreSQL, batched inserts on SQLite, one
+transaction), e.g. --complaints 1000000. --bulk / --no-bulk override the choice.
 """ % demo.BULK_THRESHOLD
 
 
@@ -56,8 +57,9 @@ def _demo(args) -> int:
     if end_date >= now.astimezone(tz).date():
         raise CommandError(f"--end-date {end_date} is not in the past: intake refuses events in the future")
     start, end = demo.period(args.months, end_date)
-    records = demo.generate(args.months, args.seed, end_date, args.complaints, tz=tz,
-                            country=settings.calendar_settings().country)
+    country = settings.calendar_settings().country
+    total = demo.planned_total(args.months, end_date, args.complaints, country)  # fails before writing anything
+    records = demo.generate(args.months, args.seed, end_date, args.complaints, tz=tz, country=country)
     what = f"seed {args.seed}, {args.months} months {start}..{end} ({tz.key})"
 
     if args.out:
@@ -76,7 +78,7 @@ def _demo(args) -> int:
             f"database, so demo records never mix with real ones. Use another --db (e.g. "
             f"sqlite:///var/demo.db, then `complaint-ops --db ... db upgrade`)"
         )
-    bulk = args.bulk if args.bulk is not None else (args.complaints or 0) > demo.BULK_THRESHOLD
+    bulk = args.bulk if args.bulk is not None else total > demo.BULK_THRESHOLD
     source = f"demo-data seed={args.seed} months={args.months} end={end_date} complaints={args.complaints}"
     result = demo.load(engine, records, now=now, source=source, bulk=bulk, tz=tz)
     for reject in result.rejected[:20]:
