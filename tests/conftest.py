@@ -18,6 +18,13 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
 
+# Airflow (imported by DAG and connection tests) gets a home of its own, never ~/airflow.
+import tempfile  # noqa: E402
+
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="co-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+
 from complaint_ops import db  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("COMPLAINT_OPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
