@@ -12,9 +12,11 @@ rm -f var/complaints.db var/complaints.db-wal var/complaints.db-shm
 complaint-ops db upgrade
 complaint-ops calendar fill
 complaint-ops demo-data --months 6 --seed 7 --end-date "$end"
-complaint-ops run-days --from "$start" --to "$end" | tail -n 4
+complaint-ops run-days --from "$start" --to "$end" > var/demo-run-days.txt
+tail -n 4 var/demo-run-days.txt
 echo
-complaint-ops penalties list | head -n 8
+complaint-ops penalties list > var/demo-proposals.txt
+head -n 8 var/demo-proposals.txt
 echo
 cat <<MSG
 Done. The complaint database is $COMPLAINT_OPS_DB.

@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # `complaint-ops ledger | head`: the reader has gone, say nothing more
+        sys.stderr.close()
+        return 141
     except CommandError as exc:
         print(f"complaint-ops: error: {exc}", file=sys.stderr)
         return 2
