@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from complaint_ops import business_calendar, db, deadlines, settings
+from complaint_ops import alerts, business_calendar, db, facts, orders, settings
 from complaint_ops.ledger import Entry, reconcile
-from complaint_ops.penalties import ComplaintFacts, NoResponsibleParty, PenaltyLine, assess
+from complaint_ops.penalties import NoResponsibleParty, PenaltyLine, assess
 from complaint_ops.policy import PolicyBook, PolicyVersion, load_policy
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class DaySummary:
     proposals_new: int = 0
     proposals_waiting: int = 0
     orders_synced: int = 0
+    alerts_raised: int = 0
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     changes: list[dict] = field(default_factory=list)  # posted and reversed rows (for what-if reports)
@@ -116,12 +117,15 @@ def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo
     calendar = business_calendar.load(conn)
     working = calendar.is_working(day)
     summary = DaySummary(day, working, dry_run=dry_run)
-    summary.orders_synced = deadlines.sync_orders(conn, calendar, book, tz).complaints
+    summary.orders_synced = orders.sync(conn, calendar, book, tz, now=now).complaints
     desired: list[Entry] = []
     if working:
         policy = book.in_force(day)
         prev = _previous_working_day(calendar, day)
         end, prev_end = day_end(day, tz), day_end(prev, tz)
+        if orders.raise_missed_e4(conn, end, now, tz):  # F5, then derive the new complaints' stages
+            summary.orders_synced += orders.sync(conn, calendar, book, tz, now=now).complaints
+        summary.alerts_raised = alerts.raise_for_period(conn, prev, day, book, now)
         desired += _overdue_entries(conn, day, end, policy, summary, now)
         desired += _complaint_entries(conn, day, prev, end, prev_end, book, summary, now)
     result = reconcile(conn, day, desired, posted_at=now)
@@ -238,12 +242,13 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
     for p in db.fetch(conn, "proposals_for_complaints", record_ids=ids):
         proposals[p["complaint_id"]].append(p)
     entries: list[Entry] = []
-    for row in db.fetch(conn, "daily_complaint_facts", record_ids=ids, day_end_at=end, prev_end_at=prev_end):
+    for row in facts.rows(conn, ids, day_end_at=end, prev_end_at=prev_end):
         summary.complaints_decided += 1
+        row["duplicate_of"] = facts.duplicate_of(conn, row)  # R1: linked, or found
         try:
-            facts = _facts(conn, row, book)
-            now_state, proposed = _state(row, "now", end, facts, book, proposals[row["id"]])
-            before_state, _ = _state(row, "before", prev_end, facts, book, proposals[row["id"]])
+            complaint = facts.penalty_facts(conn, row, book)
+            now_state, proposed = _state(row, "now", end, complaint, book, proposals[row["id"]])
+            before_state, _ = _state(row, "before", prev_end, complaint, book, proposals[row["id"]])
         except NoResponsibleParty as exc:
             summary.warnings.append(str(exc))
             continue
@@ -254,28 +259,7 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
     return entries
 
 
-def _facts(conn, row: dict, book: PolicyBook) -> ComplaintFacts:
-    decided = row["decided_now_date"] or row["decided_before_date"]
-    rules = book.in_force(decided).severity if decided else None
-    repeat = 1
-    if rules is not None:
-        window_start = row["received_at"] - dt.timedelta(days=rules.medium_repeat_window_days)
-        repeat = db.fetch(conn, "daily_repeat_count", department_id=row["target_department_id"],
-                          category=row["category"], window_start_at=window_start,
-                          received_at=row["received_at"])[0]["repeat_count"]
-    return ComplaintFacts(
-        complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),
-        customer_lost=bool(row["customer_lost"]), bad_attitude=bool(row["bad_attitude"]),
-        delay_days=int(row["delay_days"]), repeat_count=int(repeat), obstruction=bool(row["obstruction"]),
-        obstruction_grave=bool(row["obstruction_grave"]), severity_raised=row["severity_raised"],
-        handler_fine=None if row["handler_fine"] is None else db.money(row["handler_fine"]),
-        second_round=row["second_round_of"] is not None, target_staff_id=row["target_staff_id"],
-        target_team_id=row["target_team_id"], target_manager_id=row["target_manager_id"],
-        supervisor_id=row["supervisor_id"],
-    )
-
-
-def _state(row: dict, at: str, instant: dt.datetime, facts: ComplaintFacts, book: PolicyBook,
+def _state(row: dict, at: str, instant: dt.datetime, complaint, book: PolicyBook,
            proposals: list[dict]) -> tuple[list[Entry], list[PenaltyLine]]:
     """What a complaint's penalties amount to at `instant`: automatic lines if upheld then, plus the
     proposals the general manager had approved by then (and that the facts still justify)."""
@@ -283,7 +267,7 @@ def _state(row: dict, at: str, instant: dt.datetime, facts: ComplaintFacts, book
     policy = None
     if row[f"outcome_{at}"] == "upheld" and row["duplicate_of"] is None:  # R1: duplicates carry no penalty
         policy = book.in_force(row[f"decided_{at}_date"])
-        lines = assess(facts, policy)
+        lines = assess(complaint, policy)
     state = [_entry(row["id"], line, policy.version) for line in lines if not line.needs_approval]
     proposed = [line for line in lines if line.needs_approval]
     justified = {proposal_key(row["id"], line, policy.version) for line in proposed} if policy else set()

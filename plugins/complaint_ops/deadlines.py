@@ -1,9 +1,6 @@
 """Stage deadlines (POLICY.md §3) as orders: derived from the event log, never from a status column.
 
-Why orders are stored: a daily run must find the day's due work with one indexed query. An order is
-a cache of the facts (when the task started, its deadline, when it was done, when its complaint
-closed); intake queues a complaint whenever its facts change and `sync_orders` derives its orders
-again, so the run for any date reads the same orders whatever order dates are run in.
+Pure: `stage_orders()` turns one complaint's facts into its stage orders; `orders.sync` stores them.
 
 Decisions (POLICY.md is silent or loose):
 - I1 starts when the GM secretary forwards the complaint (`forwarded` event); I2 and I3 start at filing.
@@ -19,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from zoneinfo import ZoneInfo
 
@@ -118,61 +113,3 @@ def stage_orders(facts: StageFacts, calendar: WorkCalendar, book: PolicyBook, tz
             policy_version=version.version,
         ))
     return orders
-
-
-# --- database ------------------------------------------------------------------------------------
-
-
-@dataclass
-class SyncResult:
-    complaints: int = 0
-    orders_written: int = 0
-    orders_removed: int = 0
-
-
-def sync_orders(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, batch: int = 500) -> SyncResult:
-    """Derive the orders of every queued complaint again; cost follows the queue, not history."""
-    result = SyncResult()
-    while True:
-        queued = db.fetch(conn, "orders_sync_queue_batch", batch_size=batch)
-        if not queued:
-            return result
-        ids = [q["complaint_id"] for q in queued]
-        derived = [o for facts in load_stage_facts(conn, ids) for o in stage_orders(facts, calendar, book, tz)]
-        write_orders(conn, ids, "stage", derived, result)
-        conn.execute(db.query("orders_sync_dequeue"), queued)
-        result.complaints += len(ids)
-
-
-def load_stage_facts(conn, complaint_ids: list[str]) -> Iterable[StageFacts]:
-    events: dict[str, list[dict]] = defaultdict(list)
-    for e in db.fetch(conn, "orders_stage_events", record_ids=complaint_ids):
-        events[e["complaint_id"]].append(e)
-    for c in db.fetch(conn, "orders_complaints", record_ids=complaint_ids):
-        done: dict[str, dt.datetime] = {}
-        forwarded = None
-        for e in events[c["id"]]:  # ordered by time: the first completion counts
-            if e["event_type"] == "stage_done":
-                done.setdefault(e["stage"], e["occurred_at"])
-            elif forwarded is None:
-                forwarded = e["occurred_at"]
-        yield StageFacts(c["id"], c["kind"], c["received_at"], forwarded, done)
-
-
-def write_orders(conn, complaint_ids: list[str], kind: str, derived: list[Order], result: SyncResult) -> None:
-    """Upsert what was derived; drop orders of `kind` for these complaints that no longer derive."""
-    existing = {r["order_key"]: r["source_hash"] for r in db.fetch(
-        conn, "orders_existing", record_ids=complaint_ids, kind=kind)}
-    changed = [o.row() for o in derived if existing.get(o.order_key) != o.source_hash]
-    if changed:
-        conn.execute(db.query("orders_upsert"), changed)
-        result.orders_written += len(changed)
-    stale = sorted(set(existing) - {o.order_key for o in derived})
-    if stale:
-        conn.execute(db.query("orders_delete"), {"order_keys": stale})
-        result.orders_removed += len(stale)
-
-
-def enqueue_all(conn, now: dt.datetime) -> int:
-    """After a calendar override or a policy change: derive every complaint's orders again."""
-    return db.execute(conn, "orders_enqueue_all", queued_at=now)

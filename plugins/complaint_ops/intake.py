@@ -521,6 +521,18 @@ def import_records(engine: Engine, records: Iterable[dict | tuple[int, Any]], so
     return report
 
 
+def write_generated(conn, records: list[dict], *, now: dt.datetime, tz: ZoneInfo) -> ImportReport:
+    """Land complaints the system raises itself (F5, S2) inside the caller's transaction, through the
+    same rows, decision events and sync queue as imported ones; an unchanged record changes nothing."""
+    report = ImportReport(source="generated")
+    items = []
+    for n, record in enumerate(records, start=1):
+        table, row = normalize(record, tz)  # a generator bug must fail loudly, not be skipped
+        items.append(_Item(n, record["type"], table, row, record))
+    _write(conn, items, report, now, "generated", tz)
+    return report
+
+
 def _str_or_none(value) -> str | None:
     return None if value is None else str(value)[:120]
 

@@ -1,1 +1,1 @@
-SELECT order_key, source_hash FROM orders WHERE complaint_id IN :record_ids AND kind = :kind
+SELECT order_key, source_hash FROM orders WHERE complaint_id IN :record_ids

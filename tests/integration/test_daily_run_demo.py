@@ -48,7 +48,8 @@ def test_O1_totals_match_an_independent_day_by_day_computation(engine):
     with engine.connect() as conn:
         calendar = business_calendar.load(conn)
         orders = conn.execute(text(
-            "SELECT o.order_key, o.due_at, o.stop_at, o.owner_role, c.handler_id, d.manager_id "
+            "SELECT o.order_key, o.due_at, o.stop_at, o.owner_id, o.owner_role, c.handler_id, d.manager_id, "
+            "(SELECT MIN(id) FROM staff WHERE role = 'gm_secretary') AS secretary "
             "FROM orders o JOIN complaints c ON c.id = o.complaint_id "
             "JOIN departments d ON d.id = c.target_department_id")).mappings().all()
     from complaint_ops.db import as_utc
@@ -57,7 +58,8 @@ def test_O1_totals_match_an_independent_day_by_day_computation(engine):
     for o in orders:  # a plain reading of POLICY O1, one order and one day at a time
         due = as_utc(o["due_at"]).astimezone(TZ)
         stop = o["stop_at"] and as_utc(o["stop_at"]).astimezone(TZ)
-        owner = o["manager_id"] if o["owner_role"] == "department_head" else o["handler_id"]
+        owner = o["owner_id"] or (o["manager_id"] if o["owner_role"] == "department_head"
+                                  else o["handler_id"] or o["secretary"])
         day = due.date()
         while day <= END:
             if calendar.is_working(day):

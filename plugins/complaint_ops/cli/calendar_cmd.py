@@ -13,7 +13,7 @@ import re
 import sys
 
 from complaint_ops import business_calendar as bc
-from complaint_ops import db, deadlines, settings
+from complaint_ops import db, orders, settings
 from complaint_ops.cli import CommandError
 from complaint_ops.cli._common import emit, engine_for, parse_date
 
@@ -86,7 +86,7 @@ def _override(args) -> int:
             print(f"{args.day} is {'a working day' if args.action == 'working' else 'off'} for the company"
                   + ("" if refilled else " (outside the filled range: applied by the next fill)"))
         # Deadlines depend on the calendar: every complaint's orders are derived again by the next run.
-        queued = deadlines.enqueue_all(conn, dt.datetime.now(dt.timezone.utc))
+        queued = orders.enqueue_all(conn, dt.datetime.now(dt.timezone.utc))
         print(f"{queued} complaints queued: their deadlines are derived again by the next run; "
               "re-run the affected business dates to correct the ledger")
     return 0

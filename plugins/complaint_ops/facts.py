@@ -1,0 +1,74 @@
+"""What the penalty engine and the follow-ups know of a complaint, read from the database.
+
+Shared by the daily run (penalties as of two instants) and the order sync (follow-ups): R1 duplicates,
+R2 repeat counts and R3 collective complaints are counted here, each with one indexed query per
+complaint of the day (never over all history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from complaint_ops import db, settings
+from complaint_ops.penalties import ComplaintFacts
+from complaint_ops.policy import PolicyBook, PolicyVersion
+
+FAR_FUTURE = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)  # "as of now": every decision known
+R1_WINDOW = dt.timedelta(days=30)  # Decision: "several departments" = filed within 30 days of each other
+
+
+def rows(conn, complaint_ids: list[str], *, day_end_at: dt.datetime = FAR_FUTURE,
+         prev_end_at: dt.datetime = FAR_FUTURE) -> list[dict]:
+    """Complaint rows with the decision in force at two instants (see daily_complaint_facts.sql)."""
+    return db.fetch(conn, "daily_complaint_facts", record_ids=complaint_ids, day_end_at=day_end_at,
+                    prev_end_at=prev_end_at)
+
+
+def repeat_count(conn, row: dict, policy: PolicyVersion) -> int:
+    """R2: complaints against the same department and category in the window ending with this one."""
+    window_start = row["received_at"] - dt.timedelta(days=policy.severity.medium_repeat_window_days)
+    return db.fetch(conn, "daily_repeat_count", department_id=row["target_department_id"],
+                    category=row["category"], window_start_at=window_start,
+                    received_at=row["received_at"])[0]["repeat_count"]
+
+
+def duplicate_of(conn, row: dict) -> str | None:
+    """R1: linked at intake, or the same customer's same problem filed with another department shortly before."""
+    if row["duplicate_of"]:
+        return row["duplicate_of"]
+    if not (row["customer_id"] and row["problem_code"]):
+        return None
+    found = db.fetch(conn, "facts_earlier_duplicate", customer_id=row["customer_id"], problem_code=row["problem_code"],
+                     department_id=row["target_department_id"], window_start_at=row["received_at"] - R1_WINDOW,
+                     received_at=row["received_at"], complaint_id=row["id"])
+    return found[0]["id"] if found else None
+
+
+def collective_customers(conn, row: dict, policy: PolicyVersion) -> int:
+    """R3: distinct customers with the same problem in the window ending with this complaint."""
+    if not row["problem_code"]:
+        return 1
+    window_start = row["received_at"] - dt.timedelta(days=policy.collective.window_days)
+    return db.fetch(conn, "facts_collective_customers", problem_code=row["problem_code"],
+                    window_start_at=window_start, received_at=row["received_at"])[0]["customers"]
+
+
+def is_major(conn, row: dict, policy: PolicyVersion) -> bool:
+    """A1/R3: recorded as major, or a collective complaint (3+ customers, same problem, 7 days)."""
+    return bool(row["major"]) or collective_customers(conn, row, policy) >= policy.collective.min_customers
+
+
+def penalty_facts(conn, row: dict, book: PolicyBook) -> ComplaintFacts:
+    decided = row["decided_now_date"] or row["decided_before_date"]
+    policy = book.in_force(decided or row["received_at"].astimezone(settings.business_timezone()).date())
+    return ComplaintFacts(
+        complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),
+        customer_lost=bool(row["customer_lost"]), bad_attitude=bool(row["bad_attitude"]),
+        delay_days=int(row["delay_days"]), repeat_count=int(repeat_count(conn, row, policy)),
+        obstruction=bool(row["obstruction"]), obstruction_grave=bool(row["obstruction_grave"]),
+        severity_raised=row["severity_raised"],
+        handler_fine=None if row["handler_fine"] is None else db.money(row["handler_fine"]),
+        second_round=row["second_round_of"] is not None, target_staff_id=row["target_staff_id"],
+        target_team_id=row["target_team_id"], target_manager_id=row["target_manager_id"],
+        supervisor_id=row["supervisor_id"],
+    )

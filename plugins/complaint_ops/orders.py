@@ -1,0 +1,168 @@
+"""The order store: every piece of work with a deadline, derived from the facts (POLICY.md §3, §5, §6).
+
+Why stored: a daily run finds the day's due work with one indexed query. An order is a cache of the
+facts; intake queues a complaint whenever its facts or events change and `sync` derives its orders
+again (stage orders, follow-ups) and raises the complaints the facts call for (S2, F5). So the run
+for any date reads the same orders whatever order dates are run in; cost follows the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from complaint_ops import db, facts, followups, intake
+from complaint_ops.business_calendar import WorkCalendar
+from complaint_ops.deadlines import OPEN_DATE, Order, StageFacts, closed_at, stage_orders
+from complaint_ops.penalties import severity
+from complaint_ops.policy import PolicyBook
+
+
+@dataclass
+class SyncResult:
+    complaints: int = 0
+    orders_written: int = 0
+    orders_removed: int = 0
+    complaints_generated: int = 0
+
+
+def sync(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, *, now: dt.datetime,
+         batch: int = 500) -> SyncResult:
+    """Derive the orders of every queued complaint again (and of the complaints that raises)."""
+    result = SyncResult()
+    roles = {r["role"]: r["staff_id"] for r in db.fetch(conn, "orders_role_defaults")}
+    while True:
+        queued = db.fetch(conn, "orders_sync_queue_batch", batch_size=batch)
+        if not queued:
+            return result
+        ids = [q["complaint_id"] for q in queued]
+        stage_facts = {f.complaint_id: f for f in load_stage_facts(conn, ids)}
+        derived = [o for f in stage_facts.values() for o in stage_orders(f, calendar, book, tz)]
+        generated: list[tuple[dict, str, str]] = []
+        done = _follow_up_events(conn, ids)
+        for row in facts.rows(conn, ids):
+            sf = stage_facts[row["id"]]
+            derived += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz)
+            generated += _generated(row, sf, done[row["id"]], derived, roles)
+        write_orders(conn, ids, derived, result)
+        conn.execute(db.query("orders_sync_dequeue"), queued)
+        result.complaints += len(ids)
+        result.complaints_generated += land_generated(conn, generated, now, tz)
+
+
+def load_stage_facts(conn, complaint_ids: list[str]) -> Iterable[StageFacts]:
+    events: dict[str, list[dict]] = defaultdict(list)
+    for e in db.fetch(conn, "orders_stage_events", record_ids=complaint_ids):
+        events[e["complaint_id"]].append(e)
+    for c in db.fetch(conn, "orders_complaints", record_ids=complaint_ids):
+        done: dict[str, dt.datetime] = {}
+        forwarded = None
+        for e in events[c["id"]]:  # ordered by time: the first completion counts
+            if e["event_type"] == "stage_done":
+                done.setdefault(e["stage"], e["occurred_at"])
+            elif forwarded is None:
+                forwarded = e["occurred_at"]
+        yield StageFacts(c["id"], c["kind"], c["received_at"], forwarded, done)
+
+
+def _follow_up_events(conn, ids: list[str]) -> dict[str, dict[str, tuple[dt.datetime, str | None]]]:
+    done: dict[str, dict] = defaultdict(dict)
+    for e in db.fetch(conn, "orders_follow_up_events", record_ids=ids):
+        done[e["complaint_id"]].setdefault(e["order_key"], (e["occurred_at"], e["outcome"]))
+    return done
+
+
+def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz) -> list[Order]:
+    closed = closed_at(sf)
+    if closed is None:
+        return []
+    policy = book.in_force(closed.astimezone(tz).date())
+    sev = severity(facts.penalty_facts(conn, row, book), policy)
+    f = followups.FollowUpFacts(
+        complaint_id=row["id"], kind=row["kind"], closed_at=closed, upheld=row["outcome_now"] == "upheld",
+        anonymous=bool(row["anonymous"]), reply_letter_only=bool(row["reply_letter_only"]),
+        weight=followups.weight(sev, facts.is_major(conn, row, policy)),
+        handler_id=row["handler_id"] or roles.get("gm_secretary"), account_manager_id=row["account_manager_id"],
+        department_head_id=row["target_manager_id"], cs_assistant_id=roles.get("cs_assistant"),
+        company_manager_id=roles.get("company_manager") or roles.get("general_manager"), done=done,
+    )
+    return followups.follow_up_orders(f, calendar, policy, tz)
+
+
+def _generated(row, sf: StageFacts, done, derived: list[Order], roles) -> list[tuple[dict, str, str]]:
+    """S2 from an unhappy second-round result; F5 from an E4 done after its deadline (an E4 still open
+    past its deadline is raised by the daily run, which knows the day: `raise_missed_e4`)."""
+    out = []
+    result = done.get(f"{row['id']}:S1")
+    if result and result[1] in followups.UNHAPPY:
+        out.append((followups.second_round_complaint(row, result[0]), "S2", f"{row['id']}:S1"))
+    e4 = next((o for o in derived if o.order_key == f"{row['id']}:E4"), None)
+    if e4 is not None and e4.done_at is not None and e4.done_at > e4.due_at:
+        out.append((followups.e4_missed_complaint(row, e4.due_at, row["handler_department_head_id"],
+                                                  roles.get("gm_secretary") or row["filer_id"]), "F5", e4.order_key))
+    return out
+
+
+def raise_missed_e4(conn, day_end: dt.datetime, now: dt.datetime, tz: ZoneInfo) -> int:
+    """F5 for E4 orders still open when the run's day ends past their deadline."""
+    missed = db.fetch(conn, "orders_open_e4_missed", open_date=OPEN_DATE, day_end_at=day_end)
+    if not missed:
+        return 0
+    roles = {r["role"]: r["staff_id"] for r in db.fetch(conn, "orders_role_defaults")}
+    rows = {r["id"]: r for r in facts.rows(conn, [m["complaint_id"] for m in missed])}
+    generated = [(followups.e4_missed_complaint(rows[m["complaint_id"]], m["due_at"].astimezone(tz),
+                                               rows[m["complaint_id"]]["handler_department_head_id"],
+                                               roles.get("gm_secretary") or rows[m["complaint_id"]]["filer_id"]),
+                  "F5", f"{m['complaint_id']}:E4") for m in missed]
+    return land_generated(conn, generated, now, tz)
+
+
+def land_generated(conn, generated: list[tuple[dict, str, str]], now: dt.datetime, tz: ZoneInfo) -> int:
+    """Write generated complaints through intake's own path (validated rows, decision events, sync queue)."""
+    if not generated:
+        return 0
+    report = intake.write_generated(conn, [record for record, _, _ in generated], now=now, tz=tz)
+    conn.execute(db.query("generated_mark_origin"),
+                 [{"id": record["id"], "origin": origin, "origin_key": key} for record, origin, key in generated])
+    return report.accepted
+
+
+def write_orders(conn, complaint_ids: list[str], derived: list[Order], result: SyncResult) -> None:
+    """Upsert what was derived; drop the orders of these complaints that no longer derive."""
+    existing = {r["order_key"]: r["source_hash"] for r in db.fetch(conn, "orders_existing", record_ids=complaint_ids)}
+    changed = [o.row() for o in derived if existing.get(o.order_key) != o.source_hash]
+    if changed:
+        conn.execute(db.query("orders_upsert"), changed)
+        result.orders_written += len(changed)
+    stale = sorted(set(existing) - {o.order_key for o in derived})
+    if stale:
+        conn.execute(db.query("orders_delete"), {"order_keys": stale})
+        result.orders_removed += len(stale)
+
+
+def enqueue_all(conn, now: dt.datetime) -> int:
+    """After a calendar override or a policy change: derive every complaint's orders again."""
+    return db.execute(conn, "orders_enqueue_all", queued_at=now)
+
+
+def listing(conn, *, owner: str | None, status: str | None, due_before: dt.date | None, as_of: dt.datetime,
+            tz: ZoneInfo) -> list[dict]:
+    """`complaint-ops orders`: work as of a moment — open, overdue (open past its deadline) or done."""
+    rows = db.fetch(conn, "orders_list", owner=owner, due_before_date=due_before or dt.date(9999, 12, 31),
+                    as_of_at=as_of)
+    out = []
+    for r in rows:
+        if r["done_at"] is not None and r["done_at"] <= as_of:
+            r["status"] = "done"
+        elif r["stop_at"] is not None and r["stop_at"] <= as_of:
+            r["status"] = "closed"
+        else:
+            r["status"] = "overdue" if r["due_at"] < as_of else "open"
+        if status and r["status"] != status:
+            continue
+        r["due_at"] = r["due_at"].astimezone(tz)
+        out.append(r)
+    return out

@@ -1,0 +1,1 @@
+SELECT alert_key FROM alerts WHERE alert_key IN :record_ids
