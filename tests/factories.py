@@ -20,7 +20,11 @@ def org() -> list[dict]:
         {"type": "staff", "id": "HEAD_CS", "name": "李主管", "department_id": "CS", "role": "department_head", "email": "cs@example.com"},
         {"type": "staff", "id": "CS1", "name": "周客服", "department_id": "CS", "role": "customer_service", "email": "cs1@example.com", "supervisor_id": "HEAD_CS"},
         {"type": "staff", "id": "ACC1", "name": "吴会计", "department_id": "FIN", "role": "account_manager", "email": "acc1@example.com", "supervisor_id": "HEAD_FIN", "team_id": "FIN_T1"},
+        {"type": "staff", "id": "CSA", "name": "郑助理", "department_id": "CS", "role": "cs_assistant", "email": "csa@example.com", "supervisor_id": "HEAD_CS"},
+        {"type": "staff", "id": "CM", "name": "王经理", "department_id": "GMO", "role": "company_manager", "email": "cm@example.com"},
         {"type": "customer", "id": "K1", "name": "上海某某贸易有限公司", "phone": "13812345678", "account_manager_id": "ACC1"},
+        {"type": "customer", "id": "K2", "name": "杭州某某科技有限公司", "phone": "13900001111", "account_manager_id": "ACC1"},
+        {"type": "customer", "id": "K3", "name": "苏州某某物流有限公司", "phone": "13700002222", "account_manager_id": "ACC1"},
     ]
 
 

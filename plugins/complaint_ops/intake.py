@@ -55,6 +55,12 @@ OUTCOMES = {
     "second_round_result": ("improved", "not_improved", "still_unhappy"),
 }
 ORDER_EVENTS = ("order_done", "revisit_done", "second_round_result")
+# Which follow-up orders (plugins/complaint_ops/followups.py) each event type may complete.
+ORDER_KEY_SUFFIX = {
+    "order_done": re.compile(r"^:(F1:assignment|F3:reply_letter)$"),
+    "revisit_done": re.compile(r"^:(revisit:[1-9][0-9]*|F4:[1-9][0-9]*)$"),
+    "second_round_result": re.compile(r"^:S1$"),
+}
 
 MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14, 2)
 MAX_SUMMARY = 10_000
@@ -381,8 +387,18 @@ def _event(rec: dict, row: dict, tz: ZoneInfo) -> None:
     )
     if row["stage"] and event_type != "stage_done":
         raise RecordError("stage", f"only stage_done events name a stage, not {event_type}")
-    if event_type in ORDER_EVENTS and not row["order_key"]:
-        raise RecordError("order_key", f"a {event_type} event must name the follow-up order it completes")
+    if event_type in ORDER_EVENTS:
+        key = row["order_key"]
+        if not key:
+            raise RecordError("order_key", f"a {event_type} event must name the follow-up order it completes")
+        prefix = row["complaint_id"] + ":"
+        if not key.startswith(prefix) or not ORDER_KEY_SUFFIX[event_type].match(key[len(prefix) - 1:]):
+            raise RecordError("order_key", f"{key!r} is not an order a {event_type} event completes for complaint "
+                                           f"{row['complaint_id']} (e.g. {row['complaint_id']}:"
+                                           + {"order_done": "F1:assignment", "revisit_done": "revisit:1",
+                                              "second_round_result": "S1"}[event_type] + ")")
+    elif row["order_key"]:
+        raise RecordError("order_key", f"a {event_type} event does not complete a follow-up order")
     if event_type == "revisit_done" and row["method"] == "on_site" and row["signature"] is not True:
         raise RecordError("signature", "an on-site revisit needs the customer's signature [003 制度2 1.7]")
     row["content_hash"] = content_hash({k: v for k, v in row.items() if k != "content_hash"})

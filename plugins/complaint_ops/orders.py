@@ -151,8 +151,10 @@ def enqueue_all(conn, now: dt.datetime) -> int:
 def listing(conn, *, owner: str | None, status: str | None, due_before: dt.date | None, as_of: dt.datetime,
             tz: ZoneInfo) -> list[dict]:
     """`complaint-ops orders`: work as of a moment — open, overdue (open past its deadline) or done."""
+    # open/overdue: only orders not stopped by then (index on stop_date), not the whole history
+    min_stop = as_of.astimezone(tz).date() if status in ("open", "overdue") else dt.date(1, 1, 1)
     rows = db.fetch(conn, "orders_list", owner=owner, due_before_date=due_before or dt.date(9999, 12, 31),
-                    as_of_at=as_of)
+                    as_of_at=as_of, min_stop_date=min_stop)
     out = []
     for r in rows:
         if r["done_at"] is not None and r["done_at"] <= as_of:

@@ -9,7 +9,7 @@ SELECT o.order_key, o.complaint_id, o.kind, o.rule, o.due_at, o.due_date, o.done
 FROM orders o
 JOIN complaints c ON c.id = o.complaint_id
 JOIN departments d ON d.id = c.target_department_id
-WHERE o.started_at <= :as_of_at AND o.due_date <= :due_before_date
+WHERE o.stop_date >= :min_stop_date AND o.started_at <= :as_of_at AND o.due_date <= :due_before_date
   AND (CAST(:owner AS VARCHAR(40)) IS NULL OR o.owner_id = :owner
        OR (o.owner_id IS NULL AND o.owner_role = 'department_head' AND d.manager_id = :owner)
        OR (o.owner_id IS NULL AND o.owner_role = 'handler' AND c.handler_id = :owner))

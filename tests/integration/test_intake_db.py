@@ -22,25 +22,28 @@ def write_jsonl(path, records):
 
 
 def test_100_records_with_3_broken_land_97_and_report_exactly_those_3(engine, tmp_path):
-    records = org()  # 11 records
+    records = org()
+    n_org = len(records)
     for i in range(1, 45):  # 44 complaints
         records.append(complaint(f"C{i}", received_at=f"2026-03-{(i % 20) + 1:02d}T10:00:00+08:00"))
-    for i in range(1, 46):  # 45 events, none for C44
+    n_events = 100 - len(records)  # the rest are events, none for C44
+    for i in range(1, n_events + 1):
         n = (i % 43) + 1
         records.append(event(f"E{i}", f"C{n}", "E1" if i <= 43 else "E2", f"2026-03-{(n % 20) + 1:02d}T15:00:00+08:00"))
     assert len(records) == 100
-    records[54]["loss_amount"] = "-10"           # line 55: complaint C44, negative loss
-    records[60]["complaint_id"] = "NOPE"         # line 61: unknown complaint
-    records[99]["occurred_at"] = "2026-02-01T09:00:00+08:00"  # line 100: before its complaint was received
+    c44 = n_org + 43
+    records[c44]["loss_amount"] = "-10"          # complaint C44: negative loss
+    records[60]["complaint_id"] = "NOPE"         # an event of an unknown complaint
+    records[99]["occurred_at"] = "2026-02-01T09:00:00+08:00"  # before its complaint was received
     path = write_jsonl(tmp_path / "batch.jsonl", records)
 
     report = intake.import_file(engine, path, now=NOW)
 
-    assert [(r.line, r.field) for r in report.rejected] == [(55, "loss_amount"), (61, "complaint_id"), (100, "occurred_at")]
+    assert [(r.line, r.field) for r in report.rejected] == [(c44 + 1, "loss_amount"), (61, "complaint_id"), (100, "occurred_at")]
     assert report.accepted == 97
-    assert count(engine, "complaints") == 43 and count(engine, "events") == 43
+    assert count(engine, "complaints") == 43 and count(engine, "events") == n_events - 2
     rejects = [json.loads(line) for line in (tmp_path / "batch.jsonl.rejects.jsonl").read_text().splitlines()]
-    assert [r["line"] for r in rejects] == [55, 61, 100]
+    assert [r["line"] for r in rejects] == [c44 + 1, 61, 100]
 
 
 def test_reimporting_the_same_file_changes_nothing(engine, tmp_path):

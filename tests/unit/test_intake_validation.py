@@ -95,7 +95,7 @@ def test_bad_master_data_field_is_named(record, field, reason):
 
 def test_on_site_revisit_without_signature_is_rejected_F2():
     record = event("v1", "C1", None, "2026-03-05T10:00:00+08:00", event_type="revisit_done",
-                   order_key="C1:F1:revisit:1", method="on_site", outcome="satisfied")
+                   order_key="C1:revisit:1", method="on_site", outcome="satisfied")
     with pytest.raises(RecordError) as err:
         normalize(record, TZ)
     assert err.value.field == "signature"
@@ -118,3 +118,32 @@ def test_event_row_carries_local_date_and_a_content_hash():
     _, again = normalize(event("e1", "C1", "E1", "2026-03-02T23:30:00+08:00"), TZ)
     _, moved = normalize(event("e1", "C1", "E1", "2026-03-02T23:31:00+08:00"), TZ)
     assert row["content_hash"] == again["content_hash"] != moved["content_hash"]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "key", "ok"),
+    [
+        ("revisit_done", "C1:revisit:1", True),
+        ("revisit_done", "C1:F4:2", True),
+        ("revisit_done", "C1:F1:assignment", False),
+        ("revisit_done", "C2:revisit:1", False),  # another complaint's order
+        ("order_done", "C1:F1:assignment", True),
+        ("order_done", "C1:F3:reply_letter", True),
+        ("order_done", "C1:S1", False),
+        ("second_round_result", "C1:S1", True),
+        ("second_round_result", "C1:revisit:1", False),
+    ],
+)
+def test_follow_up_event_must_name_an_order_it_can_complete(event_type, key, ok):
+    extra = {"order_key": key}
+    if event_type == "revisit_done":
+        extra.update(method="phone", outcome="satisfied")
+    if event_type == "second_round_result":
+        extra["outcome"] = "improved"
+    record = event("x", "C1", None, "2026-03-05T10:00:00+08:00", event_type=event_type, **extra)
+    if ok:
+        assert normalize(record, TZ)[1]["order_key"] == key
+    else:
+        with pytest.raises(RecordError) as err:
+            normalize(record, TZ)
+        assert err.value.field == "order_key"
