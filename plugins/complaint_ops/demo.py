@@ -22,6 +22,7 @@ How:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import math
@@ -30,7 +31,7 @@ import queue
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -189,6 +190,31 @@ P_EXTERNAL = 0.6
 P_LATE, P_NEVER = 0.07, 0.02  # per stage
 P_UPHELD = 0.82
 
+# Follow-ups (POLICY §5, §6; plugins/complaint_ops/followups.py), with the periods of
+# policy/complaint_policy.yaml (a unit test checks they agree with the policy in force).
+ASSIGNMENT_DUE_WD = 1  # F1 assignment order, F3 reply letter: due 1 WD after closing
+FIRST_REVISIT_DAYS = 3  # F2 first revisit (and each F4 revisit): calendar days after closing (the unhappy revisit)
+REVISIT_MONTHS = (2, 3)  # F1 revisits 2 and 3: calendar months after closing
+S1_OPENS_AFTER_DAYS, S1_DUE_WD = 30, 5  # S1: opens 30 days after an upheld complaint closed, due 5 WD later
+REPEAT_WINDOW_DAYS, REPEAT_MEDIUM = 180, 3  # R2 -> medium severity: the first revisit goes to the department head
+P_ORDER_LATE = 0.1  # an assignment order / reply letter done after its deadline (a day or two)
+P_REVISIT_LATE, P_REVISIT_NEVER = 0.1, 0.05
+P_ON_SITE = (0.08, 0.35)  # a revisit on site (signed): by customer service / an account manager; by a head
+P_UNSATISFIED, P_STILL_UNSATISFIED = 0.1, 0.25  # a revisit / an F4 revisit finds the customer unhappy
+P_SECOND_ROUND_LATE, P_SECOND_ROUND_NEVER = 0.1, 0.03
+SECOND_ROUND_OUTCOMES = (("improved", 90), ("not_improved", 6), ("still_unhappy", 4))  # weights sum to 100
+# Forced like FORCED (first eligible complaint received after a random moment in the first 40% of the
+# period): (order, how). The revisit ones apply to the first revisit; an unhappy one gets its F4 done.
+FORCED_FOLLOW_UPS = (
+    ("assignment", "late"), ("revisit", "late"), ("revisit", "never"), ("revisit", "on_site"),
+    ("revisit", "unsatisfied"), ("second_round", "not_improved"), ("second_round", "still_unhappy"),
+)
+REVISIT_NOTES = {("phone", "satisfied"): "电话回访,客户满意", ("phone", "unsatisfied"): "电话回访,客户仍不满意",
+                 ("on_site", "satisfied"): "上门回访,客户签字确认",
+                 ("on_site", "unsatisfied"): "上门回访,客户仍不满意,已签字"}
+SECOND_ROUND_NOTES = {"improved": "二次调查:已整改到位", "not_improved": "二次调查:问题未见改善",
+                      "still_unhappy": "二次调查:客户仍不满意"}
+
 
 class DemoError(UserError):
     """The demo cannot be generated or loaded as asked (non-empty database, bad arguments)."""
@@ -218,8 +244,10 @@ def default_end_date(now: dt.datetime, tz: ZoneInfo) -> dt.date:
     return now.astimezone(tz).date() - dt.timedelta(days=1)
 
 
-def _weighted(rng: random.Random, pairs) -> str:
-    total = sum(w for _, w in pairs)
+def _weighted(rng: random.Random, pairs, total: float | None = None) -> str:
+    """A value drawn by weight (`total`: the weights' sum, when the caller has it at hand: hot path)."""
+    if total is None:
+        total = sum(w for _, w in pairs)
     r = rng.random() * total
     for value, weight in pairs:
         r -= weight
@@ -233,17 +261,22 @@ def _cents(c: int) -> str:
 
 
 class _Clock:
-    """Working seconds -> ISO 8601 text with the local offset (prefixes cached per working day: hot path)."""
+    """Working seconds -> ISO 8601 text with the local offset (hot path: the date prefix and offset are
+    cached per working day, the clock text per second of the working day, ~2 MB built once)."""
+
+    _hms: list[str] = []
 
     def __init__(self, days: list[dt.date], tz: ZoneInfo):
         self.days = days
         self._prefix = [d.isoformat() + "T" for d in days]
         self._offset = [dt.datetime.combine(d, dt.time(12), tz).isoformat()[-6:] for d in days]
+        if not _Clock._hms:
+            _Clock._hms = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(OPEN, OPEN + WD)]
+        self._clock = _Clock._hms
 
     def iso(self, t: int) -> str:
         i, s = divmod(t, WD)
-        s += OPEN
-        return f"{self._prefix[i]}{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}{self._offset[i]}"
+        return f"{self._prefix[i]}{self._clock[s]}{self._offset[i]}"
 
 
 def working_days(start: dt.date, end: dt.date, country: str = "CN") -> list[dt.date]:
@@ -268,6 +301,7 @@ class _Org:
     cs_handlers: list[str] = field(default_factory=list)
     cs_assistant: str = ""
     account_managers: list[str] = field(default_factory=list)
+    customer_am: list[str] = field(default_factory=list)  # customer index -> account manager (F1 owner)
     n_customers: int = 0
 
 
@@ -341,6 +375,7 @@ def _customers(rng: random.Random, org: _Org) -> Iterator[dict]:
                 + _weighted(rng, COMPANY_SUFFIXES))
         phone = f"1{PHONE_PREFIXES[int(rng.random() * len(PHONE_PREFIXES))]}{int(rng.random() * 1e8):08d}"
         am = org.account_managers[int(rng.random() * len(org.account_managers))]
+        org.customer_am.append(am)
         yield {"type": "customer", "id": f"C{i:0{width}d}", "name": name, "phone": phone, "account_manager_id": am}
 
 
@@ -373,7 +408,8 @@ class _Case:
 class _Generator:
     """Draws cases and writes them out as records; all randomness comes from the one seeded `rng`."""
 
-    def __init__(self, rng: random.Random, org: _Org, clock: _Clock, n_days: int, total: int):
+    def __init__(self, rng: random.Random, org: _Org, clock: _Clock, n_days: int, total: int,
+                 follow_up_rng: random.Random | None = None):
         self.rng, self.org, self.clock = rng, org, clock
         self.n_days, self.total = n_days, total
         self.end = n_days * WD  # first working second after the period: nothing may happen from here on
@@ -381,6 +417,12 @@ class _Generator:
         self.width = max(6, len(str(total)))
         self.external_depts = [(d, we) for d, *_r, we, _wi in DEPARTMENTS if we]
         self.internal_depts = [(d, wi) for d, *_r, wi in DEPARTMENTS if wi]
+        # the weights' sums, computed once (drawing is the hot path)
+        self.external_total = sum(w for _, w in self.external_depts)
+        self.internal_total = sum(w for _, w in self.internal_depts)
+        self.category_weights = {d: (pairs, sum(w for _, w in pairs)) for d, ws in CATEGORY_WEIGHTS.items()
+                                 for pairs in [tuple(zip(CATEGORIES, ws))]}
+        self.channel_totals = (sum(w for _, w in CHANNELS_EXTERNAL), sum(w for _, w in CHANNELS_INTERNAL))
         self.heads = [d for d, *_ in DEPARTMENTS[1:]]
         self.head_of = {staff: dept for dept, staff in org.head.items()}
         self.customer_width = max(5, len(str(org.n_customers)))
@@ -388,16 +430,34 @@ class _Generator:
             (d, c): [t for t in EXTERNAL_TEMPLATES[c] if t[2] is None or d in t[2]]
             for d, *_ in DEPARTMENTS for c in CATEGORIES
         }
+        # Follow-ups draw from a stream of their own, so the complaints and stages stay as they were.
+        self.frng = follow_up_rng or random.Random(0)
+        days = clock.days
+        on_or_after = lambda day: bisect.bisect_left(days, day)  # noqa: E731 - n_days: after the period
+        # per working-day index: where calendar-day deadlines land (the next working day if need be)
+        self.revisit_day = [on_or_after(d + dt.timedelta(days=FIRST_REVISIT_DAYS)) for d in days]
+        self.month_day = [[on_or_after(add_months(d, m)) for d in days] for m in REVISIT_MONTHS]
+        self.s1_day = []  # (index of the first working day from the opening, opens on that very day)
+        for d in days:
+            opens = d + dt.timedelta(days=S1_OPENS_AFTER_DAYS)
+            j = on_or_after(opens)
+            self.s1_day.append((j, j < n_days and days[j] == opens))
+        self.repeat_from = [bisect.bisect_right(days, d - dt.timedelta(days=REPEAT_WINDOW_DAYS)) * WD for d in days]
+        self.recent: dict[tuple[str, str], deque] = {}  # (department, category) -> times received (R2)
+        self.forced_follow_ups = sorted([int(self.frng.random() * 0.4 * self.end), order, how]
+                                        for order, how in FORCED_FOLLOW_UPS)
 
     # -- drawing the case --
 
     def _category(self, dept: str) -> str:
-        return _weighted(self.rng, tuple(zip(CATEGORIES, CATEGORY_WEIGHTS[dept])))
+        pairs, total = self.category_weights[dept]
+        return _weighted(self.rng, pairs, total)
 
     def case(self, kind: str, t0: int, dept: str | None = None, category: str | None = None) -> _Case:
         rng = self.rng
         if dept is None:
-            dept = _weighted(rng, self.external_depts if kind == "external" else self.internal_depts)
+            dept = (_weighted(rng, self.external_depts, self.external_total) if kind == "external"
+                    else _weighted(rng, self.internal_depts, self.internal_total))
         category = category or self._category(dept)
         if kind == "external":
             options = self.templates[(dept, category)] or self.templates[(dept, "service")]
@@ -514,8 +574,9 @@ class _Generator:
         """The complaint record and its events (those that happened by the end of the period)."""
         rng, org = self.rng, self.org
         cid = self.next_id()
-        channel = c.facts.pop("channel", None) or _weighted(
-            rng, CHANNELS_EXTERNAL if c.kind == "external" else CHANNELS_INTERNAL)
+        channel = c.facts.pop("channel", None) or (
+            _weighted(rng, CHANNELS_EXTERNAL, self.channel_totals[0]) if c.kind == "external"
+            else _weighted(rng, CHANNELS_INTERNAL, self.channel_totals[1]))
         handler = (org.secretary if c.kind == "internal"
                    else org.cs_handlers[int(rng.random() * len(org.cs_handlers))])
         filer = c.filer or handler
@@ -546,11 +607,14 @@ class _Generator:
         rec.update(c.facts)
         if c.duplicate_of:
             rec["duplicate_of"] = c.duplicate_of
-        events, decided = self._timeline(c, cid, handler)
+        events, decided, closed = self._timeline(c, cid, handler)
         if decided is not None:
             upheld = c.upheld if c.upheld is not None else rng.random() < P_UPHELD
             rec["upheld"] = upheld
             rec["decided_at"] = self.clock.iso(decided)
+        repeats = self._repeats(c)
+        if closed is not None:
+            events += self._follow_ups(c, cid, handler, closed, rec.get("upheld") is True, repeats)
         return cid, [rec] + events
 
     def _outcome(self, c: _Case, stage: str) -> str:
@@ -569,12 +633,13 @@ class _Generator:
             return max(deadline, prev) + 1800 + int(rng.random() * 5 * WD)
         return lo + int((deadline - lo) * rng.random() ** 2)
 
-    def _timeline(self, c: _Case, cid: str, handler: str) -> tuple[list[dict], int | None]:
-        """Stage events per POLICY §3; returns them and the decision time (None: not decided yet)."""
+    def _timeline(self, c: _Case, cid: str, handler: str) -> tuple[list[dict], int | None, int | None]:
+        """Stage events per POLICY §3; returns them, the decision time and the closing time (I3 / E4
+        done; None: not yet)."""
         head = self.org.head[c.dept]
         steps: list[tuple[str, str | None, int, str]] = []  # (event id suffix, stage, time, actor)
         t0 = c.t0
-        decided = None
+        decided = closed = None
         if c.kind == "internal":
             fwd = t0 + 300 + int(self.rng.random() * 10500)  # the GM secretary forwards within ~3 h
             steps.append(("FWD", None, fwd, self.org.secretary))
@@ -591,7 +656,7 @@ class _Generator:
                 if i3 != "never":
                     t3 = self._done(i3, t2, t0 + 2 * WD)
                     steps.append(("I3", "I3", t3, self.org.secretary))
-                    decided = t3
+                    decided = closed = t3
         else:
             prev = t0
             actors = {"E1": handler, "E2": head, "E3": handler, "E4": handler}
@@ -603,6 +668,8 @@ class _Generator:
                 steps.append((stage, stage, prev, actors[stage]))
                 if stage == "E2":
                     decided = prev  # the department head's findings decide it
+                elif stage == "E4":
+                    closed = prev
         events = []
         for suffix, stage, t, actor in steps:
             if t >= self.end:
@@ -616,7 +683,169 @@ class _Generator:
             events.append(ev)
         if decided is not None and decided >= self.end:
             decided = None
-        return events, decided
+        if closed is not None and closed >= self.end:
+            closed = None
+        return events, decided, closed
+
+    def _repeats(self, c: _Case) -> int:
+        """R2: complaints against the same department and category in the window ending with this one
+        (duplicates not counted), as the system counts them; it decides who owns the first revisit."""
+        recent = self.recent.get((c.dept, c.category))
+        if recent is None:
+            recent = self.recent[(c.dept, c.category)] = deque()
+        start = self.repeat_from[c.t0 // WD]
+        while recent and recent[0] < start:
+            recent.popleft()
+        if not c.duplicate_of:
+            recent.append(c.t0)
+        return len(recent)
+
+    # -- follow-ups (POLICY §5, §6): outcome events of the orders `followups.py` derives --
+
+    def _forced_follow_up(self, order: str, t0: int) -> list | None:
+        """The forced follow-up case (threshold, order, how) due for `order` on a complaint received at t0."""
+        for forced in self.forced_follow_ups:
+            if forced[1] == order and forced[0] <= t0:
+                return forced
+        return None
+
+    def _follow_ups(self, c: _Case, cid: str, handler: str, closed: int, upheld: bool, repeats: int) -> list[dict]:
+        """Completions of the follow-up orders of a complaint closed at `closed` (only those before the
+        end of the period, never before the order starts), in time order."""
+        rng, org, end = self.frng, self.org, self.end
+        forced = self.forced_follow_ups
+        out: list[tuple[int, dict]] = []
+        day, clock = divmod(closed, WD)
+        if c.kind == "external":
+            f = c.facts
+            manager = org.customer_am[c.customer] if c.customer is not None else handler
+            force = self._forced_follow_up("assignment", c.t0) if forced else None
+            t = self._order_done(closed, force is not None)
+            if t < end:  # F1: the account manager completes the assignment order 交办单
+                if force is not None:
+                    forced.remove(force)
+                out.append((t, {"type": "event", "id": f"{cid}-F1", "complaint_id": cid, "event_type": "order_done",
+                                "order_key": f"{cid}:F1:assignment", "occurred_at": self.clock.iso(t),
+                                "actor_id": manager}))
+            if f.get("anonymous") or f.get("reply_letter_only"):  # F3: the reply letter instead of revisits
+                t = self._order_done(closed, False)
+                if t < end:
+                    out.append((t, {"type": "event", "id": f"{cid}-F3", "complaint_id": cid,
+                                    "event_type": "order_done", "order_key": f"{cid}:F3:reply_letter",
+                                    "occurred_at": self.clock.iso(t), "actor_id": handler, "note": "已书面回函"}))
+            else:
+                self._revisits(c, cid, closed, day, clock, manager, repeats, out)
+        if upheld:  # S1: the handler's second-round investigation 二次调查
+            j, same_clock = self.s1_day[day]
+            if j < self.n_days:
+                opens = j * WD + (clock if same_clock else 0)  # the first working second from the opening
+                due = opens + S1_DUE_WD * WD if same_clock else (j + S1_DUE_WD) * WD - 1
+                force = self._forced_follow_up("second_round", c.t0) if forced else None
+                r = rng.random()
+                if force is not None or r >= P_SECOND_ROUND_LATE + P_SECOND_ROUND_NEVER:
+                    t = opens + 1800 + int((due - opens - 1800) * rng.random())
+                elif r < P_SECOND_ROUND_LATE:
+                    t = due + 1800 + int(rng.random() * 5 * WD)
+                else:
+                    t = end  # never: still open
+                outcome = _weighted(rng, SECOND_ROUND_OUTCOMES, 100)
+                if t < end:
+                    if force is not None:
+                        outcome = force[2]
+                        forced.remove(force)
+                    out.append((t, {"type": "event", "id": f"{cid}-S1", "complaint_id": cid,
+                                    "event_type": "second_round_result", "order_key": f"{cid}:S1",
+                                    "occurred_at": self.clock.iso(t), "actor_id": handler, "outcome": outcome,
+                                    "note": SECOND_ROUND_NOTES[outcome]}))
+        if len(out) > 1:
+            out.sort(key=operator.itemgetter(0))
+        return [e for _, e in out]
+
+    def _order_done(self, closed: int, late: bool) -> int:
+        """An order due ASSIGNMENT_DUE_WD after closing: mostly done within hours, some a day or two late."""
+        rng = self.frng
+        if late or rng.random() < P_ORDER_LATE:
+            return closed + ASSIGNMENT_DUE_WD * WD + 1800 + int(rng.random() * 2 * WD)
+        return closed + 600 + int((ASSIGNMENT_DUE_WD * WD - 600) * rng.random() ** 2)
+
+    def _revisits(self, c: _Case, cid: str, closed: int, day: int, clock: int, manager: str, repeats: int,
+                  out: list[tuple[int, dict]]) -> None:
+        """F1/F2 revisits 1-3 and the F4 revisits their unhappy outcomes schedule, numbered as
+        `followups._revisits` numbers them: the unhappy revisits 1-3 in time order, then each F4 revisit
+        that is unhappy again in the order they were queued (first in, first out)."""
+        org, f = self.org, c.facts
+        if f.get("major") or "loss_amount" in f or f.get("customer_lost") or f.get("severity_raised") == "severe":
+            first, p_on_site = org.company_manager, P_ON_SITE[1]  # F2: major/severe -> the company manager
+        elif (f.get("bad_attitude") or f.get("delay_days", 0) >= 3 or f.get("severity_raised") == "medium"
+              or repeats >= REPEAT_MEDIUM):
+            first, p_on_site = org.head[c.dept], P_ON_SITE[1]  # important -> the department head
+        else:
+            first, p_on_site = org.cs_assistant, P_ON_SITE[0]  # ordinary -> the customer-service assistant
+        force = self._forced_follow_up("revisit", c.t0) if self.forced_follow_ups else None
+        how = force[2] if force is not None else None
+        unhappy = []  # (time, sequence, revisit done)
+        plan = ((1, first, self.revisit_day[day], p_on_site), (2, manager, self.month_day[0][day], P_ON_SITE[0]),
+                (3, manager, self.month_day[1][day], P_ON_SITE[0]))
+        for seq, owner, due_day, p in plan:
+            if due_day >= self.n_days:
+                break  # due after the period (and so are the later ones)
+            done = self._revisit(closed, due_day * WD + clock, owner, p, how if seq == 1 else None, P_UNSATISFIED)
+            if seq == 1 and force is not None:
+                if done is not None or how == "never":
+                    self.forced_follow_ups.remove(force)
+                else:
+                    how = None  # after the period: the case is forced on a later complaint
+            if done is None:
+                continue
+            out.append((done[0], self._revisit_event(cid, f"RV{seq}", f"revisit:{seq}", done)))
+            if done[3] == "unsatisfied":
+                unhappy.append((done[0], seq, done))
+        unhappy.sort(key=operator.itemgetter(0, 1))
+        # a forced unhappy first revisit gets its F4 revisit done, in time and satisfied
+        queue_ = deque((done, "satisfied" if seq == 1 and how == "unsatisfied" else None)
+                       for _t, seq, done in unhappy)
+        n = 0
+        while queue_:
+            found, how_next = queue_.popleft()
+            n += 1
+            due_day = self.revisit_day[found[0] // WD]
+            if due_day >= self.n_days:
+                continue  # the F4 revisit is due after the period
+            done = self._revisit(found[0], due_day * WD + found[0] % WD, found[1], P_ON_SITE[0], how_next,
+                                 P_STILL_UNSATISFIED)
+            if done is None:
+                continue
+            out.append((done[0], self._revisit_event(cid, f"F4-{n}", f"F4:{n}", done)))
+            if done[3] == "unsatisfied":
+                queue_.append((done, None))
+
+    def _revisit(self, start: int, due: int, owner: str, p_on_site: float, forced: str | None,
+                 p_unhappy: float) -> tuple[int, str, str, str] | None:
+        """(time, owner, method, outcome) of a revisit due at `due`, or None: not done by the end."""
+        rng = self.frng
+        r = rng.random()
+        if forced == "never" or (forced is None and P_REVISIT_LATE <= r < P_REVISIT_LATE + P_REVISIT_NEVER):
+            return None
+        if forced == "late" or (forced is None and r < P_REVISIT_LATE):
+            t = due + 1800 + int(rng.random() * 5 * WD)
+        else:  # around the due date, mostly on the day itself
+            lo = max(start + 600, due - 2 * WD)
+            t = due - int((due - lo) * rng.random() ** 2)
+        if t >= self.end:
+            return None
+        method = "on_site" if forced == "on_site" or rng.random() < p_on_site else "phone"
+        unhappy = forced == "unsatisfied" or (forced != "satisfied" and rng.random() < p_unhappy)
+        return t, owner, method, "unsatisfied" if unhappy else "satisfied"
+
+    def _revisit_event(self, cid: str, suffix: str, key: str, done: tuple[int, str, str, str]) -> dict:
+        t, owner, method, outcome = done
+        ev = {"type": "event", "id": f"{cid}-{suffix}", "complaint_id": cid, "event_type": "revisit_done",
+              "order_key": f"{cid}:{key}", "occurred_at": self.clock.iso(t), "actor_id": owner, "method": method}
+        if method == "on_site":
+            ev["signature"] = True  # [003 制度2 1.7]
+        ev["outcome"] = outcome
+        ev["note"] = REVISIT_NOTES[(method, outcome)]
+        return ev
 
 
 # --- the plan: how many complaints on which day, and the special groups ---------------------------
@@ -648,7 +877,8 @@ def generate(months: int, seed: int, end_date: dt.date, complaints: int | None =
     org = _build_org(rng, scale, n_customers=max(150, total // 4))
     yield from org.records
     yield from _customers(rng, org)
-    gen = _Generator(rng, org, _Clock(days, tz), len(days), total)
+    gen = _Generator(rng, org, _Clock(days, tz), len(days), total,
+                     follow_up_rng=random.Random(f"complaint-ops demo follow-ups {seed}"))
     yield from _complaints(gen, total)
 
 
@@ -997,15 +1227,9 @@ def _stream(writer: _Writer, records: Iterable[dict], now: dt.datetime, tz: Zone
         except intake.RecordError as exc:
             raise DemoError(f"record {n} ({record.get('type')} {record.get('id')}): {exc}") from exc
         if table == "complaints":
-            decision = intake.decision_event(row, tz)
-            row = {k: v for k, v in row.items() if not k.startswith("_")}
-            row["upheld"] = None if decision is None else decision["outcome"] == "upheld"
-            row["decided_at"] = None if decision is None else decision["occurred_at"]
             writer.add("complaints", row)
             # as intake does: every landed complaint is queued for order derivation (deadlines)
             writer.add("order_sync_queue", {"complaint_id": row["id"], "queued_at": now})
-            if decision is not None:
-                writer.add("events", decision | {"recorded_at": now})
         elif table == "events":
             del row["id"]
             row["recorded_at"] = now

@@ -19,9 +19,29 @@ R1_WINDOW = dt.timedelta(days=30)  # Decision: "several departments" = filed wit
 
 def rows(conn, complaint_ids: list[str], *, day_end_at: dt.datetime = FAR_FUTURE,
          prev_end_at: dt.datetime = FAR_FUTURE) -> list[dict]:
-    """Complaint rows with the decision in force at two instants (see daily_complaint_facts.sql)."""
-    return db.fetch(conn, "daily_complaint_facts", record_ids=complaint_ids, day_end_at=day_end_at,
-                    prev_end_at=prev_end_at)
+    """Complaint rows with the decision in force at two instants: `outcome_now`/`decided_now_date` at
+    `day_end_at`, `outcome_before`/`decided_before_date` at `prev_end_at`."""
+    tz = settings.business_timezone()
+    out = db.fetch(conn, "daily_complaint_facts", record_ids=complaint_ids, day_end_at=day_end_at,
+                   prev_end_at=prev_end_at)
+    for row in out:
+        for at, instant in (("now", day_end_at), ("before", prev_end_at)):
+            outcome, when = decision_in_force(row, at, instant)
+            row[f"outcome_{at}"] = outcome
+            row[f"decided_{at}_date"] = when and when.astimezone(tz).date()
+    return out
+
+
+def decision_in_force(row: dict, at: str, instant: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+    """The later of the record's own decision and the last decision/withdrawal event before `instant`
+    (on a tie the event wins: it was taken after the record was written)."""
+    record = None
+    if row["upheld"] is not None and row["decided_at"] is not None and row["decided_at"] < instant:
+        record = ("upheld" if row["upheld"] else "rejected", row["decided_at"])
+    event = (row[f"event_outcome_{at}"], row[f"event_{at}_at"]) if row[f"event_{at}_at"] is not None else None
+    if record and event:
+        return event if event[1] >= record[1] else record
+    return event or record or (None, None)
 
 
 def repeat_count(conn, row: dict, policy: PolicyVersion) -> int:

@@ -363,9 +363,10 @@ def _complaint(rec: dict, row: dict, tz: ZoneInfo) -> None:
                           "upheld and decided_at go together (the decision and when it was taken)")
     if decided_at is not None and decided_at < received_at:
         raise RecordError("decided_at", "the decision is before the complaint was received")
-    row["content_hash"] = content_hash({k: v for k, v in row.items() if k != "content_hash"} | {
-        "upheld": upheld, "decided_at": decided_at})
-    row["_decision"] = None if upheld is None else ("upheld" if upheld else "rejected", decided_at)
+    # The record's own decision is a fact like the others: a correction replaces it (and leaves a
+    # revision); later decisions on appeal are `decision` events. The daily run takes the later of both.
+    row["upheld"], row["decided_at"] = upheld, decided_at
+    row["content_hash"] = content_hash({k: v for k, v in row.items() if k != "content_hash"})
 
 
 def _event(rec: dict, row: dict, tz: ZoneInfo) -> None:
@@ -766,7 +767,7 @@ def _write_master(conn, rtype: str, items: list[_Item], report: ImportReport) ->
                          [{"id": r["id"], "supervisor_id": r["supervisor_id"]} for r in changed])
 
 
-_FACT_COLUMNS = tuple(k for k in FIELDS["complaint"] if k not in ("id", "upheld", "decided_at")) + ("received_date",)
+_FACT_COLUMNS = tuple(k for k in FIELDS["complaint"] if k != "id") + ("received_date",)
 
 
 def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.datetime, source: str,
@@ -774,9 +775,9 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
     if not items:
         return
     existing = {r["id"]: r for r in db.fetch(conn, "intake_existing_complaints", record_ids=[i.row["id"] for i in items])}
-    rows, revisions, decisions = [], [], []
+    rows, revisions = [], []
     for item in items:
-        row = {k: v for k, v in item.row.items() if not k.startswith("_")}
+        row = dict(item.row)
         old = existing.get(row["id"])
         if old is not None and old["content_hash"] == row["content_hash"]:
             report.unchanged += 1
@@ -791,9 +792,6 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
                               "old_values": json.dumps({c: a for c, (a, _) in diff.items()}, default=str, ensure_ascii=False),
                               "new_values": json.dumps({c: b for c, (_, b) in diff.items()}, default=str, ensure_ascii=False)})
         rows.append(row)
-        decision = decision_event(item.row, tz)
-        if decision:
-            decisions.append(decision | {"recorded_at": now})
     if not rows:
         return
     conn.execute(db.query("intake_upsert_complaint"), [{**r, "duplicate_of": None, "second_round_of": None} for r in rows])
@@ -802,27 +800,6 @@ def _write_complaints(conn, items: list[_Item], report: ImportReport, now: dt.da
                  [{"id": r["id"], "duplicate_of": r["duplicate_of"], "second_round_of": r["second_round_of"]} for r in rows])
     if revisions:
         conn.execute(db.query("intake_insert_revision"), revisions)
-    if decisions:
-        known = {r["event_key"] for r in db.fetch(conn, "intake_existing_events", record_ids=[d["event_key"] for d in decisions])}
-        new = [d for d in decisions if d["event_key"] not in known]
-        if new:
-            conn.execute(db.query("intake_insert_event"), new)
-            conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": sorted({d["complaint_id"] for d in new})})
-
-
-def decision_event(row: dict, tz: ZoneInfo) -> dict | None:
-    """The `decision` event stored beside a complaint record that carries `upheld` + `decided_at`
-    (a changed decision is a new event: the log stays append-only)."""
-    if not row.get("_decision"):
-        return None
-    outcome, decided_at = row["_decision"]
-    event = {
-        "event_key": f"{row['id']}:decision:{outcome}:{decided_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S}",
-        "complaint_id": row["id"], "order_key": None, "event_type": "decision", "stage": None,
-        "occurred_at": decided_at, "occurred_date": decided_at.astimezone(tz).date(),
-        "actor_id": row["handler_id"], "outcome": outcome, "method": None, "signature": None, "note": None,
-    }
-    return event | {"content_hash": content_hash(event)}
 
 
 def _enqueue(conn, complaint_ids: Iterable[str], now: dt.datetime) -> None:
@@ -858,6 +835,3 @@ def _write_events(conn, items: list[_Item], report: ImportReport, now: dt.dateti
     if rows:
         conn.execute(db.query("intake_insert_event"), rows)
         _enqueue(conn, [r["complaint_id"] for r in rows], now)
-        decided = sorted({r["complaint_id"] for r in rows if r["event_type"] == "decision"})
-        if decided:
-            conn.execute(db.query("intake_refresh_decision"), {"complaint_ids": decided})

@@ -4,12 +4,12 @@ INSERT INTO complaints (
     id, kind, category, channel, summary, problem_code, filer_id, handler_id, customer_id,
     target_department_id, target_staff_id, target_team_id, received_at, received_date, loss_amount,
     customer_lost, bad_attitude, delay_days, obstruction, obstruction_grave, anonymous,
-    reply_letter_only, written, major, severity_raised, handler_fine, content_hash
+    reply_letter_only, written, major, severity_raised, handler_fine, upheld, decided_at, content_hash
 ) VALUES (
     :id, :kind, :category, :channel, :summary, :problem_code, :filer_id, :handler_id, :customer_id,
     :target_department_id, :target_staff_id, :target_team_id, :received_at, :received_date, :loss_amount,
     :customer_lost, :bad_attitude, :delay_days, :obstruction, :obstruction_grave, :anonymous,
-    :reply_letter_only, :written, :major, :severity_raised, :handler_fine, :content_hash
+    :reply_letter_only, :written, :major, :severity_raised, :handler_fine, :upheld, :decided_at, :content_hash
 )
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, category = excluded.category, channel = excluded.channel,
@@ -23,4 +23,4 @@ ON CONFLICT (id) DO UPDATE SET
     obstruction_grave = excluded.obstruction_grave, anonymous = excluded.anonymous,
     reply_letter_only = excluded.reply_letter_only, written = excluded.written, major = excluded.major,
     severity_raised = excluded.severity_raised, handler_fine = excluded.handler_fine,
-    content_hash = excluded.content_hash
+    upheld = excluded.upheld, decided_at = excluded.decided_at, content_hash = excluded.content_hash

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
-from complaint_ops import db, demo
+from complaint_ops import business_calendar, db, demo, followups, orders, policy
 from complaint_ops.cli import main
 
 END = dt.date(2026, 10, 30)
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def counts(engine) -> dict[str, int]:
@@ -22,11 +24,10 @@ def counts(engine) -> dict[str, int]:
 
 
 def expected_rows(records: list[dict]) -> dict[str, int]:
-    """Rows a load must write: one per record, plus intake's decision event and sync-queue entry."""
+    """Rows a load must write: one per record, plus intake's sync-queue entry per complaint."""
     n = Counter(r["type"] for r in records)
-    decided = sum(1 for r in records if r["type"] == "complaint" and "upheld" in r)
     return {"departments": n["department"], "teams": n["team"], "staff": n["staff"], "customers": n["customer"],
-            "complaints": n["complaint"], "order_sync_queue": n["complaint"], "events": n["event"] + decided}
+            "complaints": n["complaint"], "order_sync_queue": n["complaint"], "events": n["event"]}
 
 
 @pytest.fixture
@@ -128,3 +129,61 @@ def test_the_example_file_imports_with_zero_rejects(engine):
     with engine.connect() as conn:
         decided = dict(conn.execute(text("SELECT id, upheld FROM complaints ORDER BY id")).all())
     assert {k: bool(v) for k, v in decided.items()} == {"CP0001": True, "CP0002": True, "CP0003": False}
+
+
+def sync_orders(engine) -> None:
+    """Derive every complaint's orders (stages, follow-ups) as the daily run does; raise S2/F5."""
+    with engine.begin() as conn:
+        business_calendar.fill(conn, dt.date(2025, 1, 1), dt.date(2027, 6, 30), allow_estimated=True)
+        orders.sync(conn, business_calendar.load(conn), policy.load_policy(), TZ, now=NOW)
+
+
+def test_demo_follow_up_events_complete_the_orders_the_system_derives_by_their_owners(engine):
+    """Every follow-up outcome the demo generates names a real order (keys, F4 numbering), completes it,
+    is done by its owner and never before it starts; unhappy second rounds raise S2 complaints."""
+    records = list(demo.generate(6, 7, END))
+    result = demo.load(engine, records, now=NOW, source="demo follow-ups")
+    assert [str(r) for r in result.rejected] == []
+    sync_orders(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT e.event_key, e.order_key, e.event_type, e.actor_id, e.occurred_at, o.kind, o.rule, o.owner_id, "
+            "o.started_at, o.done_at FROM events e LEFT JOIN orders o ON o.order_key = e.order_key "
+            "WHERE e.order_key IS NOT NULL")).mappings().all()
+        second_rounds = dict(conn.execute(text(
+            "SELECT second_round_of, id FROM complaints WHERE second_round_of IS NOT NULL")).all())
+    generated = [r for r in records if r["type"] == "event" and r.get("order_key")]
+    assert len(rows) == len(generated) > 500
+    rules = Counter()
+    for r in rows:
+        assert r["kind"] is not None, f"{r['order_key']}: no such order"
+        assert db.as_utc(r["done_at"]) == db.as_utc(r["occurred_at"]), r  # the event completes it
+        assert db.as_utc(r["occurred_at"]) >= db.as_utc(r["started_at"]), r
+        assert r["actor_id"] == r["owner_id"], r  # F1 account manager, F2 by weight, S1 the handler ...
+        rules[r["rule"]] += 1
+    assert set(rules) == {"F1", "F2", "F3", "F4", "S1"}
+    unhappy = {r["complaint_id"] for r in generated
+               if r["event_type"] == "second_round_result" and r["outcome"] in followups.UNHAPPY}
+    assert len(unhappy) >= 2 and set(second_rounds) == unhappy
+    assert all(second_rounds[c] == f"{c}-S2" for c in unhappy)
+
+
+def test_the_example_file_completes_its_follow_up_orders_and_raises_a_second_round_complaint(engine):
+    from pathlib import Path
+
+    from complaint_ops import intake
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "intake_example.jsonl"
+    report = intake.import_file(engine, example, now=NOW, write_rejects=False)
+    assert [str(r) for r in report.rejected] == []
+    sync_orders(engine)
+    with engine.connect() as conn:
+        done = dict(conn.execute(text(
+            "SELECT order_key, done_at FROM orders WHERE kind <> 'stage' AND done_at IS NOT NULL")).all())
+        overdue = conn.execute(text(
+            "SELECT COUNT(*) FROM orders WHERE kind <> 'stage' AND done_at > due_at")).scalar()
+        s2 = conn.execute(text("SELECT second_round_of FROM complaints WHERE id = 'CP0001-S2'")).scalar()
+    assert set(done) == {"CP0001:S1", "CP0002:F1:assignment", "CP0002:revisit:1", "CP0002:F4:1", "CP0002:S1",
+                         "CP0003:F1:assignment", "CP0003:F3:reply_letter"}
+    assert overdue == 0  # the example's follow-ups are all done in time
+    assert s2 == "CP0001"

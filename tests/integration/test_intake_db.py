@@ -70,15 +70,30 @@ def test_a_changed_complaint_is_a_correction_kept_in_revisions(engine, tmp_path)
     assert json.loads(old) == {"loss_amount": "800.00"} and json.loads(new) == {"loss_amount": "300.00"}
 
 
-def test_decision_is_an_event_and_a_later_decision_wins(engine, tmp_path):
+def test_record_decision_is_a_fact_and_a_later_decision_event_wins(engine, tmp_path):
+    from complaint_ops import facts
+
     intake.import_file(engine, write_jsonl(tmp_path / "a.jsonl", org() + [
         complaint("C1", upheld=True, decided_at="2026-03-03T10:00:00+08:00")]), now=NOW)
     intake.import_file(engine, write_jsonl(tmp_path / "b.jsonl", [
         event("d2", "C1", None, "2026-03-10T10:00:00+08:00", event_type="decision", outcome="rejected")]), now=NOW)
     with engine.connect() as conn:
-        upheld = conn.execute(text("SELECT upheld FROM complaints WHERE id = 'C1'")).scalar()
-        decisions = conn.execute(text("SELECT COUNT(*) FROM events WHERE event_type = 'decision'")).scalar()
-    assert not upheld and decisions == 2
+        row = facts.rows(conn, ["C1"])[0]
+    assert (row["upheld"], row["outcome_now"], str(row["decided_now_date"])) == (True, "rejected", "2026-03-10")
+
+
+def test_a_corrected_record_decision_replaces_the_old_one_even_back_and_forth(engine, tmp_path):
+    from complaint_ops import facts
+
+    for n, (upheld, at) in enumerate([(True, "2026-03-05T10:00"), (False, "2026-03-05T10:00"),
+                                      (True, "2026-03-05T10:00"), (False, "2026-03-04T16:00")]):
+        intake.import_file(engine, write_jsonl(tmp_path / f"{n}.jsonl", (org() if n == 0 else []) + [
+            complaint("C1", upheld=upheld, decided_at=at + ":00+08:00")]), now=NOW)
+        with engine.connect() as conn:
+            row = facts.rows(conn, ["C1"])[0]
+        assert row["outcome_now"] == ("upheld" if upheld else "rejected")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM complaint_revisions")).scalar() == 3
 
 
 def test_event_id_reused_with_other_content_is_rejected_append_only(engine, tmp_path):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from complaint_ops import business_calendar, demo, intake
+from complaint_ops import business_calendar, demo, followups, intake, policy
 from complaint_ops.cli import main
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -43,17 +43,29 @@ def by_type(records) -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def events_of(by_type) -> dict[str, dict[str, dict]]:
-    """complaint id -> stage (or FWD) -> event."""
+    """complaint id -> stage (or FWD) -> event (stage events only; follow-ups: `follow_ups_of`)."""
     out: dict[str, dict[str, dict]] = defaultdict(dict)
     for e in by_type["event"]:
-        out[e["complaint_id"]][e.get("stage", "FWD")] = e
+        if e["event_type"] in ("forwarded", "stage_done"):
+            out[e["complaint_id"]][e.get("stage", "FWD")] = e
+    return out
+
+
+@pytest.fixture(scope="module")
+def follow_ups_of(by_type) -> dict[str, dict[str, dict]]:
+    """complaint id -> order key -> the event completing that follow-up order."""
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    for e in by_type["event"]:
+        if e["event_type"] in intake.ORDER_EVENTS:
+            assert e["order_key"] not in out[e["complaint_id"]], e  # one completion per order
+            out[e["complaint_id"]][e["order_key"]] = e
     return out
 
 
 @pytest.fixture(scope="module")
 def calendar() -> business_calendar.WorkCalendar:
     start, _ = demo.period(6, END)
-    days = business_calendar.build_days(start - dt.timedelta(days=10), END + dt.timedelta(days=60),
+    days = business_calendar.build_days(start - dt.timedelta(days=10), END + dt.timedelta(days=120),
                                         allow_estimated=True)
     return business_calendar.WorkCalendar.from_days(days)
 
@@ -147,6 +159,17 @@ def test_the_example_file_shows_every_record_and_event_type_and_passes_normalize
     assert {r["event_type"] for r in example if r["type"] == "event"} == set(intake.EVENT_TYPES)
     for r in example:
         intake.normalize(r, TZ)
+    # the follow-up orders of followups.py, each kind once (F4 after an unhappy on-site revisit)
+    keys = {r["order_key"].split(":", 1)[1] for r in example if r.get("order_key")}
+    assert keys == {"F1:assignment", "F3:reply_letter", "revisit:1", "F4:1", "S1"}
+    assert any(r.get("outcome") == "unsatisfied" and r.get("method") == "on_site" and r.get("signature") is True
+               for r in example)
+    assert any(r.get("outcome") in followups.UNHAPPY for r in example)
+
+
+def test_every_event_id_is_unique(by_type):
+    ids = [e["id"] for e in by_type["event"]]
+    assert len(ids) == len(set(ids))
 
 
 def test_who_files_what_follows_policy_section_2(by_type):
@@ -331,6 +354,190 @@ def test_problem_codes_are_unique_outside_deliberate_groups(by_type):
     grouped = {c["problem_code"] for c in by_type["complaint"]
                if c.get("duplicate_of") or c.get("major") or "-R" in c["problem_code"]}
     assert shared <= grouped
+
+
+# --- follow-ups (POLICY §5, §6) ----------------------------------------------------------------------
+
+
+def closing(c: dict, ev: dict[str, dict]) -> dt.datetime | None:
+    done = ev.get("I3" if c["kind"] == "internal" else "E4")
+    return ts(done["occurred_at"]) if done else None
+
+
+@pytest.fixture(scope="module")
+def derived_orders(by_type, events_of, follow_ups_of, calendar) -> dict[str, followups.Order]:
+    """Every follow-up order followups.py derives from the generated history (order key -> order)."""
+    book = policy.load_policy()
+    staff = {s["id"]: s for s in by_type["staff"]}
+    role = {s["role"]: s["id"] for s in by_type["staff"]}
+    managers = {d["id"]: d["manager_id"] for d in by_type["department"]}
+    accounts = {c["id"]: c["account_manager_id"] for c in by_type["customer"]}
+    out = {}
+    for c in by_type["complaint"]:
+        closed = closing(c, events_of[c["id"]])
+        if closed is None:
+            continue
+        done = {k: (ts(e["occurred_at"]), e.get("outcome")) for k, e in follow_ups_of[c["id"]].items()}
+        facts = followups.FollowUpFacts(
+            complaint_id=c["id"], kind=c["kind"], closed_at=closed, upheld=c.get("upheld") is True,
+            anonymous=bool(c.get("anonymous")), reply_letter_only=bool(c.get("reply_letter_only")),
+            weight="ordinary", handler_id=c["handler_id"], account_manager_id=accounts.get(c.get("customer_id")),
+            department_head_id=managers[c["target_department_id"]], cs_assistant_id=role["cs_assistant"],
+            company_manager_id=role["company_manager"], done=done)
+        for o in followups.follow_up_orders(facts, calendar, book.in_force(closed.date()), TZ):
+            out[o.order_key] = o
+    assert staff and out
+    return out
+
+
+def test_the_follow_up_periods_are_those_of_the_policy_in_force():
+    start, _ = demo.period(6, END)
+    for day in (start, END):
+        version = policy.load_policy().in_force(day)
+        assert demo.ASSIGNMENT_DUE_WD == version.follow_ups.assignment_due_wd
+        assert demo.FIRST_REVISIT_DAYS == version.follow_ups.first_revisit_days
+        assert demo.REVISIT_MONTHS == tuple(version.follow_ups.revisit_months[1:3])
+        assert (demo.S1_OPENS_AFTER_DAYS, demo.S1_DUE_WD) == (version.second_round.opens_after_days,
+                                                             version.second_round.due_wd)
+        assert (demo.REPEAT_WINDOW_DAYS, demo.REPEAT_MEDIUM) == (version.severity.medium_repeat_window_days,
+                                                                version.severity.medium_repeat_count)
+
+
+def test_every_follow_up_event_completes_an_order_followups_derives_never_before_it_starts(
+        by_type, follow_ups_of, derived_orders):
+    event_type = {"assignment": "order_done", "reply_letter": "order_done", "revisit": "revisit_done",
+                  "second_round": "second_round_result"}
+    n = 0
+    for cid, done in follow_ups_of.items():
+        for key, e in done.items():
+            order = derived_orders.get(key)
+            assert order is not None and order.complaint_id == cid, e  # real keys, F4 numbered as followups.py does
+            assert e["event_type"] == event_type[order.kind], e
+            assert ts(e["occurred_at"]) >= order.started_at, e  # never before the order starts
+            n += 1
+    kinds = Counter(derived_orders[k].rule for d in follow_ups_of.values() for k in d)
+    assert {"F1", "F2", "F3", "F4", "S1"} <= set(kinds), kinds
+    assert n > len(by_type["complaint"])  # most closed complaints have several
+
+
+def test_follow_ups_only_for_closed_complaints_and_never_before_closing(by_type, events_of, follow_ups_of):
+    complaints = {c["id"]: c for c in by_type["complaint"]}
+    for cid, done in follow_ups_of.items():
+        c = complaints[cid]
+        closed = closing(c, events_of[cid])
+        assert closed is not None, cid
+        for key, e in done.items():
+            assert ts(e["occurred_at"]) > closed, e
+            if key.endswith(":S1"):
+                assert ts(e["occurred_at"]) >= closed + dt.timedelta(days=30), e
+            if c["kind"] == "internal":
+                assert key.endswith(":S1"), e  # internal complaints get no assignment order nor revisit
+            if c.get("anonymous") or c.get("reply_letter_only"):
+                assert ":revisit:" not in key and ":F4:" not in key, e  # F3: no revisit
+
+
+def test_most_assignment_orders_and_reply_letters_are_done_within_a_day_or_two_some_late(
+        by_type, events_of, follow_ups_of, derived_orders, calendar):
+    end = dt.datetime.combine(END - dt.timedelta(days=5), dt.time(0), TZ)
+    in_time, late = Counter(), Counter()
+    for key, order in derived_orders.items():
+        if order.kind not in ("assignment", "reply_letter") or order.started_at >= end:
+            continue
+        e = follow_ups_of[order.complaint_id].get(key)
+        assert e is not None, f"{key}: never done"  # all of them, a few late
+        done = ts(e["occurred_at"])
+        assert calendar.working_days_between(order.started_at.astimezone(TZ).date(), done.date()) <= 3
+        (in_time if done <= order.due_at else late)[order.kind] += 1
+    assert late["assignment"] >= 1 and in_time["assignment"] >= 3 * late["assignment"]
+    assert in_time["reply_letter"] >= 1
+
+
+def test_revisits_are_done_around_their_due_date_some_late_some_never(follow_ups_of, derived_orders):
+    cutoff = dt.datetime.combine(END - dt.timedelta(days=10), dt.time(0), TZ)
+    status = Counter()
+    days_off = []
+    for key, order in derived_orders.items():
+        if order.kind != "revisit" or order.due_at >= cutoff:
+            continue
+        e = follow_ups_of[order.complaint_id].get(key)
+        if e is None:
+            status["never"] += 1
+            continue
+        done = ts(e["occurred_at"])
+        status["in time" if done <= order.due_at else "late"] += 1
+        days_off.append((done - order.due_at).total_seconds() / 86400)
+    assert status["late"] >= 1 and status["never"] >= 1, status
+    assert status["in time"] >= 4 * (status["late"] + status["never"]), status
+    assert sorted(days_off)[len(days_off) // 2] > -2  # around the due date, not long before it
+
+
+def test_revisits_are_mostly_by_phone_and_on_site_ones_are_always_signed(follow_ups_of):
+    revisits = [e for d in follow_ups_of.values() for e in d.values() if e["event_type"] == "revisit_done"]
+    methods = Counter(e["method"] for e in revisits)
+    assert methods["phone"] > 3 * methods["on_site"] > 0
+    for e in revisits:
+        assert (e.get("signature") is True) == (e["method"] == "on_site"), e
+
+
+def test_a_realistic_share_of_revisits_finds_the_customer_unhappy_and_schedules_F4_revisits(
+        follow_ups_of, derived_orders):
+    revisits = [e for d in follow_ups_of.values() for e in d.values() if e["event_type"] == "revisit_done"]
+    unhappy = [e for e in revisits if e["outcome"] == "unsatisfied"]
+    assert 0.05 <= len(unhappy) / len(revisits) <= 0.2
+    f4 = [k for k in derived_orders if ":F4:" in k]
+    assert len(f4) == len(unhappy)  # each unhappy revisit scheduled exactly one more
+    done_f4 = [e for e in revisits if ":F4:" in e["order_key"]]
+    assert 0 < len(done_f4) < len(f4)  # most are done, some not (yet)
+    for e in done_f4:  # by the owner of an unhappy revisit of the same complaint (F4: the same owner)
+        assert e["actor_id"] in {u["actor_id"] for u in unhappy if u["complaint_id"] == e["complaint_id"]}, e
+
+
+def test_second_round_results_only_for_upheld_closed_complaints_mostly_improved(
+        by_type, events_of, follow_ups_of):
+    complaints = {c["id"]: c for c in by_type["complaint"]}
+    results = [e for d in follow_ups_of.values() for e in d.values() if e["event_type"] == "second_round_result"]
+    for e in results:
+        c = complaints[e["complaint_id"]]
+        assert c.get("upheld") is True and closing(c, events_of[c["id"]]) is not None, e
+        assert e["order_key"] == f"{c['id']}:S1" and e["actor_id"] == c["handler_id"]
+    outcomes = Counter(e["outcome"] for e in results)
+    assert outcomes["not_improved"] >= 1 and outcomes["still_unhappy"] >= 1  # S2: second-round complaints
+    assert outcomes["improved"] > 0.75 * len(results)
+    # most upheld complaints closed well before the end have their second-round result
+    end = dt.datetime.combine(END, dt.time(0), TZ)
+    eligible = [c for c in by_type["complaint"] if c.get("upheld") is True
+                and (closed := closing(c, events_of[c["id"]])) and closed < end - dt.timedelta(days=50)]
+    assert len([c for c in eligible if f"{c['id']}:S1" in follow_ups_of[c["id"]]]) > 0.8 * len(eligible)
+
+
+def test_follow_ups_are_done_by_plausible_owners(by_type, follow_ups_of):
+    staff = {s["id"]: s for s in by_type["staff"]}
+    complaints = {c["id"]: c for c in by_type["complaint"]}
+    accounts = {c["id"]: c["account_manager_id"] for c in by_type["customer"]}
+    managers = {d["id"]: d["manager_id"] for d in by_type["department"]}
+    for cid, done in follow_ups_of.items():
+        c = complaints[cid]
+        manager = accounts.get(c.get("customer_id")) or c["handler_id"]  # anonymous: the handler
+        for key, e in done.items():
+            order = key[len(cid) + 1:]
+            if order in ("F1:assignment", "revisit:2", "revisit:3"):
+                assert e["actor_id"] == manager, e  # the customer's account manager 会计经理
+            elif order in ("F3:reply_letter", "S1"):
+                assert e["actor_id"] == c["handler_id"], e
+            elif order == "revisit:1":  # F2: by weight
+                assert e["actor_id"] in (managers[c["target_department_id"]],) or \
+                    staff[e["actor_id"]]["role"] in ("cs_assistant", "company_manager"), e
+            else:
+                assert staff[e["actor_id"]]["role"] in ("cs_assistant", "department_head", "company_manager",
+                                                        "account_manager", "customer_service"), e
+
+
+def test_follow_ups_do_not_change_the_rest_of_the_history():
+    """The follow-ups draw from a stream of their own: without them the records are what the seed gave
+    before they existed (complaints, stages and decisions depend only on the seed)."""
+    short = [r for r in demo.generate(2, 7, END) if not (r["type"] == "event" and r.get("order_key"))]
+    assert all(r["type"] != "event" or r["event_type"] in ("forwarded", "stage_done") for r in short)
+    assert sum(r["type"] == "complaint" for r in short) == demo.planned_total(2, END)
 
 
 # --- size -------------------------------------------------------------------------------------------

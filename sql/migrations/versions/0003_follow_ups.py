@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("origin", sa.String(8), nullable=False, server_default="intake"))
         batch.add_column(sa.Column("origin_key", sa.String(160)))
     op.create_index("ix_complaints_origin_key", "complaints", ["origin_key"])
+    op.create_index("ix_complaints_decided_at", "complaints", ["decided_at"])
+    op.create_index("ix_proposal_decisions_decided_at", "proposal_decisions", ["decided_at"])
     op.create_index("ix_orders_rule_open", "orders", ["rule", "stop_date", "due_date"])
     op.create_table(
         "alerts",
@@ -41,6 +43,8 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_index("ix_orders_rule_open", "orders")
     op.drop_index("ix_complaints_origin_key", "complaints")
+    op.drop_index("ix_complaints_decided_at", "complaints")
+    op.drop_index("ix_proposal_decisions_decided_at", "proposal_decisions")
     with op.batch_alter_table("complaints") as batch:
         batch.drop_column("origin_key")
         batch.drop_column("origin")
