@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from complaint_ops import business_calendar, db, settings
-from complaint_ops.daily import DaySummary, settle_complaints
+from complaint_ops.daily import DaySummary, justified_proposals, settle_complaints
+from complaint_ops.policy import load_policy
 from complaint_ops.errors import UserError
 
 APPROVERS = ("general_manager",)
@@ -52,8 +54,16 @@ def decide(engine: Engine, key_or_id: str, decision: str, *, by: str, at: dt.dat
                             f"approves or rejects penalties (P9)")
         if proposal["decision"] is not None:
             return DecisionResult(proposal["proposal_key"], proposal["decision"], True, None)
-        db.execute(conn, "proposal_decide", proposal_key=proposal["proposal_key"], decision=decision,
-                   decided_by=by, decided_at=at, reason=reason)
+        if decision == "approved" and proposal["proposal_key"] not in justified_proposals(
+                conn, [proposal["complaint_id"]], load_policy()):
+            raise UserError(f"proposal {key_or_id} is superseded: the facts of complaint {proposal['complaint_id']} "
+                            "changed since it was proposed; see `complaint-ops penalties list` for the current one")
+        try:
+            with conn.begin_nested():
+                db.execute(conn, "proposal_decide", proposal_key=proposal["proposal_key"], decision=decision,
+                           decided_by=by, decided_at=at, reason=reason)
+        except IntegrityError:  # decided concurrently by another session
+            return DecisionResult(proposal["proposal_key"], proposal["decision"] or decision, True, None)
         posting = None
         if decision == "approved":
             calendar = business_calendar.load(conn)
@@ -63,8 +73,18 @@ def decide(engine: Engine, key_or_id: str, decision: str, *, by: str, at: dt.dat
 
 
 def listing(conn, status: str = "proposed") -> list[dict]:
+    """Proposals with their status: proposed, approved, rejected, or superseded (waiting, but the facts
+    known now no longer call for it: it cannot be approved)."""
     rows = db.fetch(conn, "proposals_list")
+    waiting = sorted({r["complaint_id"] for r in rows if r["decision"] is None})
+    justified = justified_proposals(conn, waiting, load_policy()) if waiting else set()
     for r in rows:
-        r["status"] = r["decision"] or "proposed"
-        r["id"] = r["proposal_key"].rsplit("|", 1)[-1]
+        r["status"] = r["decision"] or ("proposed" if r["proposal_key"] in justified else "superseded")
+        r["id"] = _short_id(r["proposal_key"])
     return rows if status == "all" else [r for r in rows if r["status"] == status]
+
+
+def _short_id(key: str) -> str:
+    """The last 16 hex digits (severe lines) or the order key (P10 waivers): unique and typeable."""
+    tail = key.rsplit("|", 1)[-1]
+    return tail

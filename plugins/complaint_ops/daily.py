@@ -117,7 +117,10 @@ def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo
     calendar = business_calendar.load(conn)
     working = calendar.is_working(day)
     summary = DaySummary(day, working, dry_run=dry_run)
-    summary.orders_synced = orders.sync(conn, calendar, book, tz, now=now).complaints
+    orders.ensure_policy(conn, book, now)
+    synced = orders.sync(conn, calendar, book, tz, now=now)
+    summary.orders_synced = synced.complaints
+    summary.warnings += synced.deferred
     desired: list[Entry] = []
     if working:
         policy = book.in_force(day)
@@ -200,11 +203,13 @@ def _overdue_entries(conn, day, end, policy: PolicyVersion, summary: DaySummary,
 
 def _propose_waiver(conn, day, order, policy: PolicyVersion, now) -> int:
     """P10: no reply at I1 by its deadline = the department waived its right to explain; the general
-    manager decides the penalty (Decision: the internal light penalty is proposed)."""
+    manager decides the penalty (Decision: the internal light penalty is proposed). One proposal per
+    I1 order, whoever heads the department by then."""
     cell = policy.penalty("internal", "light")
     line = PenaltyLine("P10", "fine", order["owner_id"], None, cell.fine, cell.points, 1, True,
                        "waived the right to explain 视同放弃解释权利: no reply at I1 by its deadline")
-    return _insert_proposals(conn, day, order["complaint_id"], [line], policy, now)
+    return _insert_proposals(conn, day, order["complaint_id"], [line], policy, now,
+                             key=f"{order['complaint_id']}|P10|{order['order_key']}")
 
 
 # --- complaint penalties -------------------------------------------------------------------------
@@ -217,8 +222,9 @@ def proposal_key(complaint_id: str, line: PenaltyLine, policy_version: str) -> s
     return f"{complaint_id}|{line.rule}|{line.kind}|{line.party}|{hashlib.sha256(content.encode()).hexdigest()[:16]}"
 
 
-def _insert_proposals(conn, day, complaint_id, lines: list[PenaltyLine], policy: PolicyVersion, now) -> int:
-    rows = [{"proposal_key": proposal_key(complaint_id, line, policy.version), "business_date": day, "rule": line.rule,
+def _insert_proposals(conn, day, complaint_id, lines: list[PenaltyLine], policy: PolicyVersion, now,
+                      key: str | None = None) -> int:
+    rows = [{"proposal_key": key or proposal_key(complaint_id, line, policy.version), "business_date": day, "rule": line.rule,
              "kind": line.kind, "complaint_id": complaint_id, "staff_id": line.staff_id, "team_id": line.team_id,
              "fine_amount": line.fine, "points": line.points, "multiplier": line.multiplier,
              "policy_version": policy.version, "reason": line.reason, "created_at": now} for line in lines]
@@ -241,14 +247,17 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
     proposals = defaultdict(list)
     for p in db.fetch(conn, "proposals_for_complaints", record_ids=ids):
         proposals[p["complaint_id"]].append(p)
+    breached = i1_breached(conn, ids)
     entries: list[Entry] = []
     for row in facts.rows(conn, ids, day_end_at=end, prev_end_at=prev_end):
         summary.complaints_decided += 1
         row["duplicate_of"] = facts.duplicate_of(conn, row)  # R1: linked, or found
-        try:
-            complaint = facts.penalty_facts(conn, row, book)
-            now_state, proposed = _state(row, "now", end, complaint, book, proposals[row["id"]])
-            before_state, _ = _state(row, "before", prev_end, complaint, book, proposals[row["id"]])
+        try:  # each state with the policy of its own decision (R2 window, amounts)
+            now_state, proposed = _state(row, "now", end, facts.penalty_facts(conn, row, book, row["decided_now_date"]),
+                                         book, proposals[row["id"]], breached)
+            before_state, _ = _state(row, "before", prev_end,
+                                     facts.penalty_facts(conn, row, book, row["decided_before_date"]),
+                                     book, proposals[row["id"]], breached)
         except NoResponsibleParty as exc:
             summary.warnings.append(str(exc))
             continue
@@ -259,8 +268,13 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
     return entries
 
 
+def i1_breached(conn, complaint_ids: list[str]) -> set[str]:
+    """Complaints whose I1 order missed its deadline, by the facts known now (P10 still holds)."""
+    return {r["complaint_id"] for r in db.fetch(conn, "orders_i1_breached", record_ids=complaint_ids)}
+
+
 def _state(row: dict, at: str, instant: dt.datetime, complaint, book: PolicyBook,
-           proposals: list[dict]) -> tuple[list[Entry], list[PenaltyLine]]:
+           proposals: list[dict], breached: set[str]) -> tuple[list[Entry], list[PenaltyLine]]:
     """What a complaint's penalties amount to at `instant`: automatic lines if upheld then, plus the
     proposals the general manager had approved by then (and that the facts still justify)."""
     lines: list[PenaltyLine] = []
@@ -273,12 +287,29 @@ def _state(row: dict, at: str, instant: dt.datetime, complaint, book: PolicyBook
     justified = {proposal_key(row["id"], line, policy.version) for line in proposed} if policy else set()
     for p in proposals:
         approved = p["decision"] == "approved" and p["decided_at"] < instant
-        if approved and (p["rule"] == "P10" or p["proposal_key"] in justified):
+        if approved and (p["proposal_key"] in justified or (p["rule"] == "P10" and row["id"] in breached)):
             state.append(Entry(rule=p["rule"], kind=p["kind"], complaint_id=row["id"], staff_id=p["staff_id"],
                                team_id=p["team_id"], fine_amount=db.money(p["fine_amount"]), points=p["points"],
                                multiplier=p["multiplier"], policy_version=p["policy_version"],
                                proposal_key=p["proposal_key"], detail="approved by the general manager"))
     return state, proposed
+
+
+def justified_proposals(conn, complaint_ids: list[str], book: PolicyBook) -> set[str]:
+    """Proposal keys the facts known now still call for: what may be approved; the rest is superseded."""
+    keys: set[str] = set()
+    breached = i1_breached(conn, complaint_ids)
+    for row in facts.rows(conn, complaint_ids):
+        keys |= {f"{row['id']}|P10|{row['id']}:I1"} if row["id"] in breached else set()
+        if row["outcome_now"] != "upheld" or facts.duplicate_of(conn, row):
+            continue
+        try:
+            policy = book.in_force(row["decided_now_date"])
+            lines = assess(facts.penalty_facts(conn, row, book, row["decided_now_date"]), policy)
+        except NoResponsibleParty:
+            continue
+        keys |= {proposal_key(row["id"], line, policy.version) for line in lines if line.needs_approval}
+    return keys
 
 
 def _entry(complaint_id: str, line: PenaltyLine, policy_version: str) -> Entry:

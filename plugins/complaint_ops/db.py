@@ -135,7 +135,7 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _param_type(name: str):
-    if name.endswith("_ids"):
+    if name.endswith("_ids") or name.endswith("_keys"):
         return "expanding"
     if name.endswith("_at"):
         return UtcDateTime()
@@ -151,7 +151,7 @@ def _load(path: str) -> str:
 
 def query(name: str) -> TextClause:
     """The statement in `sql/queries/<name>.sql`, its parameters typed by their names
-    (`*_at` UTC timestamp, `*_date`/`day` date, `*_ids` an expanding list for `IN :x_ids`)."""
+    (`*_at` UTC timestamp, `*_date`/`day` date, `*_ids`/`*_keys` an expanding list for `IN :x_ids`)."""
     path = settings.sql_dir() / "queries" / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(f"no SQL file {path}")

@@ -48,6 +48,7 @@ class StageFacts:
     received_at: dt.datetime
     forwarded_at: dt.datetime | None
     done: dict[str, dt.datetime]  # stage -> first completion
+    withdrawn_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ class Order:
 
 
 def closed_at(facts: StageFacts) -> dt.datetime | None:
-    """A complaint is closed when its last stage is done (I3 internal, E4 external)."""
-    return facts.done.get(CLOSING_STAGE[facts.kind])
+    """A complaint is closed when its last stage is done (I3 internal, E4 external) or it is withdrawn."""
+    return stop(facts.done.get(CLOSING_STAGE[facts.kind]), facts.withdrawn_at)
 
 
 def stop(done_at: dt.datetime | None, closed: dt.datetime | None) -> dt.datetime | None:

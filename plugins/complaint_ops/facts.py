@@ -78,8 +78,8 @@ def is_major(conn, row: dict, policy: PolicyVersion) -> bool:
     return bool(row["major"]) or collective_customers(conn, row, policy) >= policy.collective.min_customers
 
 
-def penalty_facts(conn, row: dict, book: PolicyBook) -> ComplaintFacts:
-    decided = row["decided_now_date"] or row["decided_before_date"]
+def penalty_facts(conn, row: dict, book: PolicyBook, decided: dt.date | None = None) -> ComplaintFacts:
+    """The facts as the policy in force on the decision date `decided` reads them (R2 window)."""
     policy = book.in_force(decided or row["received_at"].astimezone(settings.business_timezone()).date())
     return ComplaintFacts(
         complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),

@@ -48,7 +48,7 @@ CATEGORIES = ("product_quality", "contract", "transport", "service", "other")
 CHANNELS = ("written", "phone", "fax", "email", "visit", "other")
 SEVERITIES = ("light", "medium", "severe")
 STAGES = {"internal": ("I1", "I2", "I3"), "external": ("E1", "E2", "E3", "E4")}
-EVENT_TYPES = ("forwarded", "stage_done", "decision", "order_done", "revisit_done", "second_round_result")
+EVENT_TYPES = ("forwarded", "stage_done", "decision", "withdrawn", "order_done", "revisit_done", "second_round_result")
 OUTCOMES = {
     "decision": ("upheld", "rejected"),
     "revisit_done": ("satisfied", "unsatisfied"),
@@ -386,6 +386,8 @@ def _event(rec: dict, row: dict, tz: ZoneInfo) -> None:
         signature=_bool(rec, "signature", default=None),
         note=_text(rec, "note", max_len=MAX_SUMMARY, required=False, plain=False),
     )
+    if event_type == "withdrawn":  # the complaint should never have been raised: it closes, and counts as rejected
+        row["outcome"] = "rejected"
     if row["stage"] and event_type != "stage_done":
         raise RecordError("stage", f"only stage_done events name a stage, not {event_type}")
     if event_type in ORDER_EVENTS:

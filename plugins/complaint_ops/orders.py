@@ -9,14 +9,17 @@ for any date reads the same orders whatever order dates are run in; cost follows
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from complaint_ops import db, facts, followups, intake
 from complaint_ops.business_calendar import WorkCalendar
 from complaint_ops.deadlines import OPEN_DATE, Order, StageFacts, closed_at, stage_orders
+from complaint_ops.errors import CalendarRangeError
 from complaint_ops.penalties import severity
 from complaint_ops.policy import PolicyBook
 
@@ -27,30 +30,64 @@ class SyncResult:
     orders_written: int = 0
     orders_removed: int = 0
     complaints_generated: int = 0
+    deferred: list[str] = field(default_factory=list)
+
+
+def book_fingerprint(book: PolicyBook) -> str:
+    parts = [[v.version, str(v.effective_from), str(book.end_of(v)), v.fingerprint] for v in book.versions]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def ensure_policy(conn, book: PolicyBook, now: dt.datetime) -> bool:
+    """Deadlines depend on the policy: when the book differs from the one the stored orders were derived
+    with (a new version, or a what-if draft inside a dry run), queue every complaint to derive again."""
+    fingerprint = book_fingerprint(book)
+    stored = db.fetch(conn, "derivation_state_get", state_name="policy")
+    if stored and stored[0]["fingerprint"] == fingerprint:
+        return False
+    enqueue_all(conn, now)
+    db.execute(conn, "derivation_state_set", state_name="policy", fingerprint=fingerprint, updated_at=now)
+    return True
 
 
 def sync(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, *, now: dt.datetime,
          batch: int = 500) -> SyncResult:
-    """Derive the orders of every queued complaint again (and of the complaints that raises)."""
+    """Derive the orders of every queued complaint again (and of the complaints that raises).
+
+    A complaint whose deadlines fall outside the filled calendar stays queued with a warning: it cannot
+    be due on any date the calendar covers, and must not stop the runs of other dates."""
     result = SyncResult()
     roles = {r["role"]: r["staff_id"] for r in db.fetch(conn, "orders_role_defaults")}
-    while True:
-        queued = db.fetch(conn, "orders_sync_queue_batch", batch_size=batch)
-        if not queued:
-            return result
-        ids = [q["complaint_id"] for q in queued]
-        stage_facts = {f.complaint_id: f for f in load_stage_facts(conn, ids)}
-        derived = [o for f in stage_facts.values() for o in stage_orders(f, calendar, book, tz)]
-        generated: list[tuple[dict, str, str]] = []
-        done = _follow_up_events(conn, ids)
-        for row in facts.rows(conn, ids):
-            sf = stage_facts[row["id"]]
-            derived += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz)
-            generated += _generated(row, sf, done[row["id"]], derived, roles)
-        write_orders(conn, ids, derived, result)
-        conn.execute(db.query("orders_sync_dequeue"), queued)
-        result.complaints += len(ids)
-        result.complaints_generated += land_generated(conn, generated, now, tz)
+    progress = True
+    while progress:  # passes over the queue in key order; generated complaints need another pass
+        progress, after = False, ""
+        while queued := db.fetch(conn, "orders_sync_queue_batch", batch_size=batch, after_id=after):
+            after = queued[-1]["complaint_id"]
+            ids = [q["complaint_id"] for q in queued]
+            stage_facts = {f.complaint_id: f for f in load_stage_facts(conn, ids)}
+            done = _follow_up_events(conn, ids)
+            derived: list[Order] = []
+            generated: list[tuple[dict, str, str]] = []
+            synced = []
+            for row in facts.rows(conn, ids):
+                sf = stage_facts[row["id"]]
+                try:
+                    mine = stage_orders(sf, calendar, book, tz)
+                    mine += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz)
+                except CalendarRangeError as exc:
+                    result.deferred.append(f"complaint {row['id']}: {exc}")
+                    continue
+                derived += mine
+                generated += _generated(row, sf, done[row["id"]], mine, roles)
+                synced.append(row["id"])
+            write_orders(conn, synced, derived, result)
+            conn.execute(db.query("orders_sync_dequeue"), [q for q in queued if q["complaint_id"] in set(synced)])
+            result.complaints += len(synced)
+            made = land_generated(conn, generated, now, tz)
+            made += withdraw_unfounded_f5(conn, derived, now)
+            result.complaints_generated += made
+            progress = progress or made > 0
+    return result
 
 
 def load_stage_facts(conn, complaint_ids: list[str]) -> Iterable[StageFacts]:
@@ -59,13 +96,13 @@ def load_stage_facts(conn, complaint_ids: list[str]) -> Iterable[StageFacts]:
         events[e["complaint_id"]].append(e)
     for c in db.fetch(conn, "orders_complaints", record_ids=complaint_ids):
         done: dict[str, dt.datetime] = {}
-        forwarded = None
+        first: dict[str, dt.datetime] = {}
         for e in events[c["id"]]:  # ordered by time: the first completion counts
             if e["event_type"] == "stage_done":
                 done.setdefault(e["stage"], e["occurred_at"])
-            elif forwarded is None:
-                forwarded = e["occurred_at"]
-        yield StageFacts(c["id"], c["kind"], c["received_at"], forwarded, done)
+            else:
+                first.setdefault(e["event_type"], e["occurred_at"])
+        yield StageFacts(c["id"], c["kind"], c["received_at"], first.get("forwarded"), done, first.get("withdrawn"))
 
 
 def _follow_up_events(conn, ids: list[str]) -> dict[str, dict[str, tuple[dt.datetime, str | None]]]:
@@ -77,10 +114,10 @@ def _follow_up_events(conn, ids: list[str]) -> dict[str, dict[str, tuple[dt.date
 
 def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz) -> list[Order]:
     closed = closed_at(sf)
-    if closed is None:
+    if closed is None or sf.withdrawn_at is not None:  # a withdrawn complaint was never handled: no follow-ups
         return []
     policy = book.in_force(closed.astimezone(tz).date())
-    sev = severity(facts.penalty_facts(conn, row, book), policy)
+    sev = severity(facts.penalty_facts(conn, row, book, closed.astimezone(tz).date()), policy)
     f = followups.FollowUpFacts(
         complaint_id=row["id"], kind=row["kind"], closed_at=closed, upheld=row["outcome_now"] == "upheld",
         anonymous=bool(row["anonymous"]), reply_letter_only=bool(row["reply_letter_only"]),
@@ -120,6 +157,25 @@ def raise_missed_e4(conn, day_end: dt.datetime, now: dt.datetime, tz: ZoneInfo) 
     return land_generated(conn, generated, now, tz)
 
 
+def withdraw_unfounded_f5(conn, derived: list[Order], now: dt.datetime) -> int:
+    """F5 raised while E4 looked missed, but E4 turns out done in time (entered late): withdraw it.
+    The withdrawal is an event at the moment it was raised, so it never counted and its orders stop."""
+    on_time = [o.order_key for o in derived if o.rule == "E4" and o.done_at is not None and o.done_at <= o.due_at]
+    if not on_time:
+        return 0
+    rows = []
+    for g in db.fetch(conn, "orders_generated_from", origin_keys=on_time):
+        event = {"event_key": f"{g['id']}:withdrawn", "complaint_id": g["id"], "order_key": None,
+                 "event_type": "withdrawn", "stage": None, "occurred_at": g["received_at"],
+                 "occurred_date": g["received_date"], "actor_id": None, "outcome": "rejected", "method": None,
+                 "signature": None, "note": f"withdrawn: {g['origin_key']} was done in time"}
+        rows.append(event | {"content_hash": intake.content_hash(event), "recorded_at": now})
+    if rows:
+        conn.execute(db.query("intake_insert_event"), rows)
+        conn.execute(db.query("intake_enqueue_sync"), [{"complaint_id": r["complaint_id"], "queued_at": now} for r in rows])
+    return len(rows)
+
+
 def land_generated(conn, generated: list[tuple[dict, str, str]], now: dt.datetime, tz: ZoneInfo) -> int:
     """Write generated complaints through intake's own path (validated rows, decision events, sync queue)."""
     if not generated:
@@ -132,6 +188,8 @@ def land_generated(conn, generated: list[tuple[dict, str, str]], now: dt.datetim
 
 def write_orders(conn, complaint_ids: list[str], derived: list[Order], result: SyncResult) -> None:
     """Upsert what was derived; drop the orders of these complaints that no longer derive."""
+    if not complaint_ids:
+        return
     existing = {r["order_key"]: r["source_hash"] for r in db.fetch(conn, "orders_existing", record_ids=complaint_ids)}
     changed = [o.row() for o in derived if existing.get(o.order_key) != o.source_hash]
     if changed:

@@ -12,7 +12,7 @@ def register(sub) -> None:
     p = sub.add_parser("penalties", help="penalty proposals (severe, dismissal, P10) and their approval")
     psub = p.add_subparsers(dest="penalties_command", required=True)
     ls = psub.add_parser("list", help="list proposals")
-    ls.add_argument("--status", choices=("proposed", "approved", "rejected", "all"), default="proposed")
+    ls.add_argument("--status", choices=("proposed", "superseded", "approved", "rejected", "all"), default="proposed")
     ls.add_argument("--format", choices=("table", "csv", "json"), default="table")
     ls.set_defaults(func=_list)
     for name, decision in (("approve", "approved"), ("reject", "rejected")):

@@ -26,6 +26,13 @@ def upgrade() -> None:
     op.create_index("ix_complaints_decided_at", "complaints", ["decided_at"])
     op.create_index("ix_proposal_decisions_decided_at", "proposal_decisions", ["decided_at"])
     op.create_index("ix_orders_rule_open", "orders", ["rule", "stop_date", "due_date"])
+    # Fingerprint of the policy book the stored orders were derived with: another book -> derive again.
+    op.create_table(
+        "derivation_state",
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_table(
         "alerts",
         sa.Column("alert_key", sa.String(160), primary_key=True),
@@ -41,6 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("alerts")
+    op.drop_table("derivation_state")
     op.drop_index("ix_orders_rule_open", "orders")
     op.drop_index("ix_complaints_origin_key", "complaints")
     op.drop_index("ix_complaints_decided_at", "complaints")

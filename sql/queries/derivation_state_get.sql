@@ -1,0 +1,1 @@
+SELECT fingerprint FROM derivation_state WHERE name = :state_name
