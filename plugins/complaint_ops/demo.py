@@ -4,17 +4,24 @@ Why it exists: the rules of POLICY.md need realistic histories to be shown, test
 every case the policy tells apart — stages done late (O1) or never (P10, F5), decisions, repeats (R2),
 duplicates (R1), a collective complaint (R3), a major incident (A1), losses and a lost customer (P1),
 bad attitude and delays, obstruction (P6), individuals with supervisors (P4/P5), teams (P8),
-anonymous and reply-letter-only complaints (F3), written ones, second-round candidates (S1).
+anonymous and reply-letter-only complaints (F3), written ones, second-round candidates (S1) — and
+the outcomes of the follow-up orders (POLICY §5, §6; keys as `followups.py` derives them): assignment
+orders and reply letters done (a few late), revisits done around their due date by phone or on site
+(signed), some never, ~10% finding the customer unhappy (F4 revisits), second-round results mostly
+"improved", some not (S2).
 
 How:
-- `generate()` is pure: explicit dates, its own `random.Random(seed)`, never the clock or the global
-  RNG, so the same arguments give byte-identical records. It streams: the organisation first
+- `generate()` is pure: explicit dates, its own `random.Random(seed)` (and a second stream derived
+  from the seed for the follow-ups, so adding them left the complaints and stages as they were), never
+  the clock or the global RNG, so the same arguments give byte-identical records. It streams: the organisation first
   (departments, teams, staff, customers, in an order where a supervisor precedes the supervised),
   then each complaint followed by its events, so a million complaints never sit in memory.
 - Times are counted in *working seconds* (working-day index x 9 h + seconds after 09:00): every
   complaint arrives and every stage completes inside working hours (09:00-18:00 local) on a working
   day, and "N WD after t" (POLICY §1) is simply t + N x 9 h. Deadlines are counted from the actual
   completion of the previous stage (the stricter reading), so "in time" holds under either reading.
+  Calendar-day deadlines of follow-ups (3 days, 2-3 months, 30 days) land on a working day through
+  per-day tables, so follow-up outcomes cost a few table look-ups each.
 - `load()` lands records: small runs through `intake.import_records` (the real validation path),
   large ones through `bulk_load` (`intake.normalize`, then COPY on PostgreSQL / executemany on SQLite,
   in bounded batches inside one transaction).
@@ -406,7 +413,8 @@ class _Case:
 
 
 class _Generator:
-    """Draws cases and writes them out as records; all randomness comes from the one seeded `rng`."""
+    """Draws cases and writes them out as records; all randomness comes from the seeded `rng` (complaints,
+    stages, decisions) and `follow_up_rng` (follow-up outcomes, forced follow-up cases)."""
 
     def __init__(self, rng: random.Random, org: _Org, clock: _Clock, n_days: int, total: int,
                  follow_up_rng: random.Random | None = None):
@@ -689,7 +697,7 @@ class _Generator:
 
     def _repeats(self, c: _Case) -> int:
         """R2: complaints against the same department and category in the window ending with this one
-        (duplicates not counted), as the system counts them; it decides who owns the first revisit."""
+        (duplicates not counted), about as the system counts them: it decides who owns the first revisit."""
         recent = self.recent.get((c.dept, c.category))
         if recent is None:
             recent = self.recent[(c.dept, c.category)] = deque()

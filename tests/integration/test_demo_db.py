@@ -128,7 +128,7 @@ def test_the_example_file_imports_with_zero_rejects(engine):
     assert report.accepted == len(example.read_text(encoding="utf-8").splitlines())
     with engine.connect() as conn:
         decided = dict(conn.execute(text("SELECT id, upheld FROM complaints ORDER BY id")).all())
-    assert {k: bool(v) for k, v in decided.items()} == {"CP0001": True, "CP0002": True, "CP0003": False}
+    assert {k: bool(v) for k, v in decided.items()} == {"CP0001": True, "CP0002": True, "CP0003": False, "CP0004": False}
 
 
 def sync_orders(engine) -> None:
