@@ -778,9 +778,8 @@ class _Generator:
 
     def _revisits(self, c: _Case, cid: str, closed: int, day: int, clock: int, manager: str, repeats: int,
                   out: list[tuple[int, dict]]) -> None:
-        """F1/F2 revisits 1-3 and the F4 revisits their unhappy outcomes schedule, numbered as
-        `followups._revisits` numbers them: the unhappy revisits 1-3 in time order, then each F4 revisit
-        that is unhappy again in the order they were queued (first in, first out)."""
+        """F1/F2 revisits 1-3 and the F4 revisits their unhappy outcomes schedule, keyed as
+        `followups._revisits` keys them: revisit k's chain is F4:k.1, F4:k.2, ..."""
         org, f = self.org, c.facts
         if f.get("major") or "loss_amount" in f or f.get("customer_lost") or f.get("severity_raised") == "severe":
             first, p_on_site = org.company_manager, P_ON_SITE[1]  # F2: major/severe -> the company manager
@@ -810,12 +809,10 @@ class _Generator:
                 unhappy.append((done[0], seq, done))
         unhappy.sort(key=operator.itemgetter(0, 1))
         # a forced unhappy first revisit gets its F4 revisit done, in time and satisfied
-        queue_ = deque((done, "satisfied" if seq == 1 and how == "unsatisfied" else None)
+        queue_ = deque((done, "satisfied" if seq == 1 and how == "unsatisfied" else None, seq, 1)
                        for _t, seq, done in unhappy)
-        n = 0
         while queue_:
-            found, how_next = queue_.popleft()
-            n += 1
+            found, how_next, seq, depth = queue_.popleft()
             due_day = self.revisit_day[found[0] // WD]
             if due_day >= self.n_days:
                 continue  # the F4 revisit is due after the period
@@ -823,9 +820,9 @@ class _Generator:
                                  P_STILL_UNSATISFIED)
             if done is None:
                 continue
-            out.append((done[0], self._revisit_event(cid, f"F4-{n}", f"F4:{n}", done)))
+            out.append((done[0], self._revisit_event(cid, f"F4-{seq}.{depth}", f"F4:{seq}.{depth}", done)))
             if done[3] == "unsatisfied":
-                queue_.append((done, None))
+                queue_.append((done, None, seq, depth + 1))
 
     def _revisit(self, start: int, due: int, owner: str, p_on_site: float, forced: str | None,
                  p_unhappy: float) -> tuple[int, str, str, str] | None:

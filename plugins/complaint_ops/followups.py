@@ -9,9 +9,10 @@ Orders (each with a deterministic key, an owner and a deadline; overdue ones acc
   the other two stay at 2 and 3 months (`revisit_months[1:]`), owned by the account manager.
   A calendar-day deadline on a non-working day rolls to the next working day, same clock time.
 - F3 `{id}:F3:reply_letter` — anonymous or reply-letter-only complaints get no revisit; the reply letter
-  is an order of the customer-service handler instead.
-- F4 `{id}:F4:n` — each revisit that finds the customer unhappy schedules another one,
-  `first_revisit_days` after it, for the same owner, until one finds the customer satisfied.
+  is an order of the customer-service handler instead, due like the assignment order (Decision).
+- F4 `{id}:F4:k.n` — each revisit that finds the customer unhappy schedules another one,
+  `first_revisit_days` after it, for the same owner, until one finds the customer satisfied: revisit k's
+  chain is F4:k.1, F4:k.2, ... (stable keys: nothing recorded later renumbers them).
 - S1 `{id}:S1` — an upheld complaint closed: a second-round investigation 二次调查 opens
   `opens_after_days` (30) days after closing, owned by its handler, due `due_wd` (5) WD later.
 
@@ -124,22 +125,16 @@ def _revisits(f: FollowUpFacts, calendar: WorkCalendar, policy: PolicyVersion, t
         plan.append((seq, "F1", f.account_manager_id or f.handler_id, calendar_due(f.closed_at, calendar, tz, months=months)))
     orders = [_order(f, f"{f.complaint_id}:revisit:{seq}", "revisit", rule, seq, owner, f.closed_at, due, tz, policy)
               for seq, rule, owner, due in plan]
-    # F4: an unhappy revisit schedules another, for the same owner, until a revisit finds the customer satisfied.
-    unhappy = sorted((t, o) for o in orders for t, outcome in [f.done.get(o.order_key, (None, None))]
-                     if t is not None and outcome == "unsatisfied")
-    owners = {o.order_key: o.owner_id for o in orders}
-    n = 0
-    queue = [(t, owners[o.order_key]) for t, o in unhappy]
-    while queue:
-        found_at, owner = queue.pop(0)
-        n += 1
-        key = f"{f.complaint_id}:F4:{n}"
-        due = calendar_due(found_at, calendar, tz, days=rules.first_revisit_days)
-        extra = _order(f, key, "revisit", "F4", 3 + n, owner, found_at, due, tz, policy)
-        orders.append(extra)
-        done = f.done.get(key)
-        if done and done[1] == "unsatisfied":
-            queue.append((done[0], owner))
+    # F4: an unhappy revisit schedules another, for the same owner, until one finds the customer satisfied.
+    # Each revisit k has its own chain F4:k.1, F4:k.2 ...: a key never depends on what happens elsewhere.
+    for base in list(orders):
+        parent, depth = base, 0
+        while (done := f.done.get(parent.order_key)) and done[1] == "unsatisfied":
+            depth += 1
+            due = calendar_due(done[0], calendar, tz, days=rules.first_revisit_days)
+            parent = _order(f, f"{f.complaint_id}:F4:{base.sequence}.{depth}", "revisit", "F4",
+                            base.sequence * 100 + depth, base.owner_id, done[0], due, tz, policy)
+            orders.append(parent)
     return orders
 
 

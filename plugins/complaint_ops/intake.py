@@ -58,7 +58,7 @@ ORDER_EVENTS = ("order_done", "revisit_done", "second_round_result")
 # Which follow-up orders (plugins/complaint_ops/followups.py) each event type may complete.
 ORDER_KEY_SUFFIX = {
     "order_done": re.compile(r"^:(F1:assignment|F3:reply_letter)$"),
-    "revisit_done": re.compile(r"^:(revisit:[1-9][0-9]*|F4:[1-9][0-9]*)$"),
+    "revisit_done": re.compile(r"^:(revisit:[1-9][0-9]*|F4:[1-9][0-9]*\.[1-9][0-9]*)$"),
     "second_round_result": re.compile(r"^:S1$"),
 }
 
@@ -396,7 +396,7 @@ def _event(rec: dict, row: dict, tz: ZoneInfo) -> None:
             raise RecordError("order_key", f"a {event_type} event must name the follow-up order it completes")
         prefix = row["complaint_id"] + ":"
         if not key.startswith(prefix) or not ORDER_KEY_SUFFIX[event_type].match(key[len(prefix) - 1:]):
-            raise RecordError("order_key", f"{key!r} is not an order a {event_type} event completes for complaint "
+            raise RecordError("order_key", f"{key!r} is not an order that a {event_type} event completes for complaint "
                                            f"{row['complaint_id']} (e.g. {row['complaint_id']}:"
                                            + {"order_done": "F1:assignment", "revisit_done": "revisit:1",
                                               "second_round_result": "S1"}[event_type] + ")")

@@ -72,16 +72,25 @@ def test_F4_each_unhappy_revisit_schedules_another_until_satisfied(s):
     s.load(closed_external() + [
         event("v1", "C1", None, "2026-03-05T09:00:00+08:00", event_type="revisit_done", order_key="C1:revisit:1",
               method="phone", outcome="unsatisfied"),
-        event("v2", "C1", None, "2026-03-09T11:00:00+08:00", event_type="revisit_done", order_key="C1:F4:1",
+        event("v2", "C1", None, "2026-03-09T11:00:00+08:00", event_type="revisit_done", order_key="C1:F4:1.1",
               method="on_site", signature=True, outcome="unsatisfied"),
-        event("v3", "C1", None, "2026-03-12T11:00:00+08:00", event_type="revisit_done", order_key="C1:F4:2",
+        event("v3", "C1", None, "2026-03-12T11:00:00+08:00", event_type="revisit_done", order_key="C1:F4:1.2",
               method="phone", outcome="satisfied"),
     ])
     s.run("2026-03-12")
     got = orders(s)
-    assert got["C1:F4:1"] == ("F4", "CSA", local("2026-03-09T09:00"))  # Sun 03-08 -> Mon 03-09
-    assert got["C1:F4:2"] == ("F4", "CSA", local("2026-03-12T11:00"))
-    assert "C1:F4:3" not in got
+    assert got["C1:F4:1.1"] == ("F4", "CSA", local("2026-03-09T09:00"))  # Sun 03-08 -> Mon 03-09
+    assert got["C1:F4:1.2"] == ("F4", "CSA", local("2026-03-12T11:00"))
+    assert "C1:F4:1.3" not in got
+    # a later unhappy revisit 2 starts its own chain: nothing above is renumbered
+    s.load([event("v4", "C1", None, "2026-05-06T10:00:00+08:00", event_type="revisit_done", order_key="C1:revisit:2",
+                  method="phone", outcome="unsatisfied"),
+            event("v5", "C1", None, "2026-05-06T10:00:00+08:00", event_type="revisit_done", order_key="C1:revisit:3",
+                  method="phone", outcome="unsatisfied")])  # two at the same instant
+    s.run("2026-05-06")
+    got = orders(s)
+    assert {k for k in got if ":F4:" in k} == {"C1:F4:1.1", "C1:F4:1.2", "C1:F4:2.1", "C1:F4:3.1"}
+    assert got["C1:F4:2.1"][1] == "ACC1"
 
 
 def test_S1_second_round_investigation_30_days_after_an_upheld_complaint_closes(s):

@@ -161,7 +161,7 @@ def test_the_example_file_shows_every_record_and_event_type_and_passes_normalize
         intake.normalize(r, TZ)
     # the follow-up orders of followups.py, each kind once (F4 after an unhappy on-site revisit)
     keys = {r["order_key"].split(":", 1)[1] for r in example if r.get("order_key")}
-    assert keys == {"F1:assignment", "F3:reply_letter", "revisit:1", "F4:1", "S1"}
+    assert keys == {"F1:assignment", "F3:reply_letter", "revisit:1", "F4:1.1", "S1"}
     assert any(r.get("outcome") == "unsatisfied" and r.get("method") == "on_site" and r.get("signature") is True
                for r in example)
     assert any(r.get("outcome") in followups.UNHAPPY for r in example)

@@ -124,7 +124,8 @@ def test_event_row_carries_local_date_and_a_content_hash():
     ("event_type", "key", "ok"),
     [
         ("revisit_done", "C1:revisit:1", True),
-        ("revisit_done", "C1:F4:2", True),
+        ("revisit_done", "C1:F4:2.1", True),
+        ("revisit_done", "C1:F4:2", False),
         ("revisit_done", "C1:F1:assignment", False),
         ("revisit_done", "C2:revisit:1", False),  # another complaint's order
         ("order_done", "C1:F1:assignment", True),
