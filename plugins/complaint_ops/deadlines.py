@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from complaint_ops import db
 from complaint_ops.business_calendar import WorkCalendar
+from complaint_ops.errors import CalendarRangeError
 from complaint_ops.policy import PolicyBook
 
 OPEN_DATE = dt.date(9999, 12, 31)  # stop_date of an order still open: sorts after every real day
@@ -87,8 +88,10 @@ def stop(done_at: dt.datetime | None, closed: dt.datetime | None) -> dt.datetime
     return min(candidates) if candidates else None
 
 
-def stage_orders(facts: StageFacts, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo) -> list[Order]:
-    """The stage orders of one complaint that have started (pure)."""
+def stage_orders(facts: StageFacts, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo,
+                 skipped: list[str] | None = None) -> list[Order]:
+    """The stage orders of one complaint that have started (pure). A deadline beyond the calendar is an
+    error, or, given `skipped`, that order is left out and named there (the others still derive)."""
     closed = closed_at(facts)
     orders = []
     for stage in STAGES[facts.kind]:
@@ -102,7 +105,13 @@ def stage_orders(facts: StageFacts, calendar: WorkCalendar, book: PolicyBook, tz
         if started is None:
             continue  # the task has not started (yet)
         version = book.in_force(started.astimezone(tz).date())
-        due_at = calendar.add_working_days(started, version.deadlines_wd.for_stage(stage), tz)
+        try:
+            due_at = calendar.add_working_days(started, version.deadlines_wd.for_stage(stage), tz)
+        except CalendarRangeError:
+            if skipped is None:
+                raise
+            skipped.append(f"{facts.complaint_id}:{stage}")
+            continue
         done_at = facts.done.get(stage)
         stop_at = stop(done_at, closed)
         orders.append(Order(

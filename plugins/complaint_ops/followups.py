@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from complaint_ops import db
 from complaint_ops.business_calendar import WorkCalendar
 from complaint_ops.deadlines import OPEN_DATE, Order
+from complaint_ops.errors import CalendarRangeError
 from complaint_ops.policy import PolicyVersion
 
 UNHAPPY = ("not_improved", "still_unhappy")
@@ -92,48 +93,62 @@ def _order(f: FollowUpFacts, key: str, kind: str, rule: str, sequence: int, owne
                  stop_date=done_at.astimezone(tz).date() if done_at else OPEN_DATE, policy_version=policy.version)
 
 
-def follow_up_orders(f: FollowUpFacts, calendar: WorkCalendar, policy: PolicyVersion, tz: ZoneInfo) -> list[Order]:
-    """Every follow-up order of a closed complaint (none while it is open). `policy`: in force at closing."""
+def follow_up_orders(f: FollowUpFacts, calendar: WorkCalendar, policy: PolicyVersion, tz: ZoneInfo,
+                     skipped: list[str] | None = None) -> list[Order]:
+    """Every follow-up order of a closed complaint (none while it is open). `policy`: in force at closing.
+    An order due beyond the filled calendar raises, or, given `skipped`, is left out and named there."""
     if f.closed_at is None:
         return []
-    rules = policy.follow_ups
-    closed = f.closed_at
+
+    def attempt(key: str, kind: str, rule: str, sequence: int, owner, started: dt.datetime, due) -> list[Order]:
+        try:
+            return [_order(f, key, kind, rule, sequence, owner, started, due(), tz, policy)]
+        except CalendarRangeError:
+            if skipped is None:
+                raise
+            skipped.append(key)
+            return []
+
+    rules, closed, cid = policy.follow_ups, f.closed_at, f.complaint_id
     orders: list[Order] = []
     if f.kind == "external":
-        owner = f.account_manager_id or f.handler_id
-        due = calendar.add_working_days(closed, rules.assignment_due_wd, tz)
-        orders.append(_order(f, f"{f.complaint_id}:F1:assignment", "assignment", "F1", 0, owner, closed, due, tz, policy))
+        assignment_due = lambda: calendar.add_working_days(closed, rules.assignment_due_wd, tz)  # noqa: E731
+        orders += attempt(f"{cid}:F1:assignment", "assignment", "F1", 0, f.account_manager_id or f.handler_id,
+                          closed, assignment_due)
         if f.anonymous or f.reply_letter_only:  # F3
-            orders.append(_order(f, f"{f.complaint_id}:F3:reply_letter", "reply_letter", "F3", 0, f.handler_id,
-                                 closed, due, tz, policy))
+            orders += attempt(f"{cid}:F3:reply_letter", "reply_letter", "F3", 0, f.handler_id, closed, assignment_due)
         else:
-            orders += _revisits(f, calendar, policy, tz)
+            orders += _revisits(f, calendar, policy, tz, attempt)
     if f.upheld:  # S1
         second = policy.second_round
         opens = closed + dt.timedelta(days=second.opens_after_days)
-        due = calendar.add_working_days(opens, second.due_wd, tz)
-        orders.append(_order(f, f"{f.complaint_id}:S1", "second_round", "S1", 0, f.handler_id, opens, due, tz, policy))
+        orders += attempt(f"{cid}:S1", "second_round", "S1", 0, f.handler_id, opens,
+                          lambda: calendar.add_working_days(opens, second.due_wd, tz))
     return orders
 
 
-def _revisits(f: FollowUpFacts, calendar: WorkCalendar, policy: PolicyVersion, tz: ZoneInfo) -> list[Order]:
-    rules = policy.follow_ups
+def _revisits(f: FollowUpFacts, calendar: WorkCalendar, policy: PolicyVersion, tz: ZoneInfo, attempt) -> list[Order]:
+    rules, closed, cid = policy.follow_ups, f.closed_at, f.complaint_id
     first_owner = {"ordinary": f.cs_assistant_id, "important": f.department_head_id,
                    "major": f.company_manager_id}[f.weight] or f.handler_id
-    plan = [(1, "F2", first_owner, calendar_due(f.closed_at, calendar, tz, days=rules.first_revisit_days))]
+    orders = attempt(f"{cid}:revisit:1", "revisit", "F2", 1, first_owner, closed,
+                     lambda: calendar_due(closed, calendar, tz, days=rules.first_revisit_days))
     for seq, months in enumerate(rules.revisit_months[1:3], start=2):
-        plan.append((seq, "F1", f.account_manager_id or f.handler_id, calendar_due(f.closed_at, calendar, tz, months=months)))
-    orders = [_order(f, f"{f.complaint_id}:revisit:{seq}", "revisit", rule, seq, owner, f.closed_at, due, tz, policy)
-              for seq, rule, owner, due in plan]
+        orders += attempt(f"{cid}:revisit:{seq}", "revisit", "F1", seq, f.account_manager_id or f.handler_id, closed,
+                          lambda months=months: calendar_due(closed, calendar, tz, months=months))
     # F4: an unhappy revisit schedules another, for the same owner, until one finds the customer satisfied.
     # Each revisit k has its own chain F4:k.1, F4:k.2 ...: a key never depends on what happens elsewhere.
     for base in list(orders):
         parent, depth = base, 0
         while (done := f.done.get(parent.order_key)) and done[1] == "unsatisfied":
             depth += 1
-            due = calendar_due(done[0], calendar, tz, days=rules.first_revisit_days)
-            parent = _order(f, f"{f.complaint_id}:F4:{base.sequence}.{depth}", "revisit", "F4",
-                            base.sequence * 100 + depth, base.owner_id, done[0], due, tz, policy)
+            found = done[0]
+            made = attempt(f"{cid}:F4:{base.sequence}.{depth}", "revisit", "F4", base.sequence * 100 + depth,
+                           base.owner_id, found,
+                           lambda found=found: calendar_due(found, calendar, tz, days=rules.first_revisit_days))
+            if not made:
+                break
+            parent = made[0]
             orders.append(parent)
     return orders
 

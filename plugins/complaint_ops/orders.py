@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from complaint_ops import db, facts, followups, intake
 from complaint_ops.business_calendar import WorkCalendar
 from complaint_ops.deadlines import OPEN_DATE, Order, StageFacts, closed_at, stage_orders
-from complaint_ops.errors import CalendarRangeError
 from complaint_ops.penalties import severity
 from complaint_ops.policy import PolicyBook
 
@@ -30,6 +29,7 @@ class SyncResult:
     orders_written: int = 0
     orders_removed: int = 0
     complaints_generated: int = 0
+    deferred_orders: int = 0
     deferred: list[str] = field(default_factory=list)
 
 
@@ -61,32 +61,41 @@ def sync(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, *, now: d
     progress = True
     while progress:  # passes over the queue in key order; generated complaints need another pass
         progress, after = False, ""
-        while queued := db.fetch(conn, "orders_sync_queue_batch", batch_size=batch, after_id=after):
+        while queued := db.fetch(conn, "orders_sync_queue_batch", batch_size=batch, after_id=after,
+                                 calendar_end_date=calendar.last_day):
             after = queued[-1]["complaint_id"]
             ids = [q["complaint_id"] for q in queued]
             stage_facts = {f.complaint_id: f for f in load_stage_facts(conn, ids)}
             done = _follow_up_events(conn, ids)
             derived: list[Order] = []
             generated: list[tuple[dict, str, str]] = []
-            synced = []
+            waiting: set[str] = set()
             for row in facts.rows(conn, ids):
                 sf = stage_facts[row["id"]]
-                try:
-                    mine = stage_orders(sf, calendar, book, tz)
-                    mine += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz)
-                except CalendarRangeError as exc:
-                    result.deferred.append(f"complaint {row['id']}: {exc}")
-                    continue
+                skipped: list[str] = []
+                mine = stage_orders(sf, calendar, book, tz, skipped)
+                mine += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz, skipped)
                 derived += mine
                 generated += _generated(row, sf, done[row["id"]], mine, roles)
-                synced.append(row["id"])
-            write_orders(conn, synced, derived, result)
-            conn.execute(db.query("orders_sync_dequeue"), [q for q in queued if q["complaint_id"] in set(synced)])
-            result.complaints += len(synced)
+                if skipped:
+                    waiting.add(row["id"])
+                    result.deferred_orders += len(skipped)
+            write_orders(conn, ids, derived, result)
+            dequeue = [q for q in queued if q["complaint_id"] not in waiting]
+            if dequeue:
+                conn.execute(db.query("orders_sync_dequeue"), dequeue)
+            if waiting:  # derived as far as the calendar goes; again once it reaches further
+                conn.execute(db.query("orders_sync_defer"), [{"complaint_id": c, "deferred_until": calendar.last_day}
+                                                             for c in sorted(waiting)])
+            result.complaints += len(ids)
             made = land_generated(conn, generated, now, tz)
             made += withdraw_unfounded_f5(conn, derived, now)
             result.complaints_generated += made
             progress = progress or made > 0
+    if result.deferred_orders:
+        result.deferred.append(f"{result.deferred_orders} orders are due beyond the business calendar "
+                               f"(last day {calendar.last_day}): they are derived once `complaint-ops calendar fill` "
+                               "reaches their dates")
     return result
 
 
@@ -112,7 +121,7 @@ def _follow_up_events(conn, ids: list[str]) -> dict[str, dict[str, tuple[dt.date
     return done
 
 
-def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz) -> list[Order]:
+def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skipped: list[str]) -> list[Order]:
     closed = closed_at(sf)
     if closed is None or sf.withdrawn_at is not None:  # a withdrawn complaint was never handled: no follow-ups
         return []
@@ -126,7 +135,7 @@ def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz) -> l
         department_head_id=row["target_manager_id"], cs_assistant_id=roles.get("cs_assistant"),
         company_manager_id=roles.get("company_manager") or roles.get("general_manager"), done=done,
     )
-    return followups.follow_up_orders(f, calendar, policy, tz)
+    return followups.follow_up_orders(f, calendar, policy, tz, skipped)
 
 
 def _generated(row, sf: StageFacts, done, derived: list[Order], roles) -> list[tuple[dict, str, str]]:

@@ -22,6 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("complaints") as batch:
         batch.add_column(sa.Column("origin", sa.String(8), nullable=False, server_default="intake"))
         batch.add_column(sa.Column("origin_key", sa.String(160)))
+    # A complaint with deadlines beyond the filled calendar waits here until the calendar's last day changes.
+    with op.batch_alter_table("order_sync_queue") as batch:
+        batch.add_column(sa.Column("deferred_until", sa.Date))
     op.create_index("ix_complaints_origin_key", "complaints", ["origin_key"])
     op.create_index("ix_complaints_decided_at", "complaints", ["decided_at"])
     op.create_index("ix_proposal_decisions_decided_at", "proposal_decisions", ["decided_at"])
@@ -48,6 +51,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("alerts")
+    with op.batch_alter_table("order_sync_queue") as batch:
+        batch.drop_column("deferred_until")
     op.drop_table("derivation_state")
     op.drop_index("ix_orders_rule_open", "orders")
     op.drop_index("ix_complaints_origin_key", "complaints")
