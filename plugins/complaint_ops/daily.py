@@ -54,6 +54,7 @@ class DaySummary:
     proposals_waiting: int = 0
     orders_synced: int = 0
     alerts_raised: int = 0
+    mail_queued: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     changes: list[dict] = field(default_factory=list)  # posted and reversed rows (for what-if reports)
@@ -85,13 +86,15 @@ def day_end(day: dt.date, tz: ZoneInfo) -> dt.datetime:
 
 
 def run_day(engine: Engine, day: dt.date, *, now: dt.datetime, book: PolicyBook | None = None,
-            dry_run: bool = False) -> DaySummary:
-    """Run business date `day`; `now` only stamps rows (posted_at), it never decides anything."""
-    return run_days(engine, day, day, now=now, book=book, dry_run=dry_run)[0]
+            dry_run: bool = False, mail: str | None = None) -> DaySummary:
+    """Run business date `day`; `now` only stamps rows (posted_at), it never decides anything.
+    `mail`: None queues no mail, "send" queues the day's digests and alerts to be sent, "archive"
+    queues them archived (a backfill mails nobody) — in the run's own transaction either way."""
+    return run_days(engine, day, day, now=now, book=book, dry_run=dry_run, mail=mail)[0]
 
 
 def run_days(engine: Engine, first: dt.date, last: dt.date, *, now: dt.datetime, book: PolicyBook | None = None,
-             dry_run: bool = False) -> list[DaySummary]:
+             dry_run: bool = False, mail: str | None = None) -> list[DaySummary]:
     """Run every date of [first, last] in order, each in its own transaction (all rolled back if dry)."""
     book = book or load_policy()
     tz = settings.business_timezone()
@@ -101,18 +104,19 @@ def run_days(engine: Engine, first: dt.date, last: dt.date, *, now: dt.datetime,
         try:
             with db.transaction(engine) as conn:
                 for day in days:
-                    summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=True))
+                    summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=True, mail=mail))
                 raise _DryRun
         except _DryRun:
             pass
         return summaries
     for day in days:
         with db.transaction(engine) as conn:
-            summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=False))
+            summaries.append(_run(conn, day, now=now, book=book, tz=tz, dry_run=False, mail=mail))
     return summaries
 
 
-def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo, dry_run: bool) -> DaySummary:
+def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo, dry_run: bool,
+         mail: str | None = None) -> DaySummary:
     db.execute(conn, "daily_lock_day", business_date=day, started_at=now)
     calendar = business_calendar.load(conn)
     working = calendar.is_working(day)
@@ -139,6 +143,10 @@ def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo
     summary.points_posted = result.points
     summary.changes = result.reversed + result.posted
     summary.proposals_waiting = db.fetch(conn, "proposals_waiting_count")[0]["waiting"]
+    if mail is not None and working:  # D1 digests, due reports and alerts, in this same transaction
+        from complaint_ops import digests
+
+        summary.mail_queued = digests.queue_for_day(conn, day, now=now, book=book, send=mail == "send")
     db.execute(conn, "daily_record_summary", business_date=day, summary=json.dumps(summary.as_dict(), ensure_ascii=False))
     for warning in summary.warnings:
         log.warning("%s: %s", day, warning)

@@ -30,11 +30,27 @@ def test_team_policy(dagbag):
             assert t.owner == "complaint-ops" and t.retries >= 1, (dag_id, t.task_id)
 
 
-def test_daily_dag_structure(dagbag):
-    dag = dagbag.dags["complaint_ops_daily"]
-    assert {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks} == {
-        "calendar_check": ["run_day"], "run_day": []}
+@pytest.mark.parametrize(("dag_id", "shape"), [
+    ("complaint_ops_daily", {"calendar_check": ["data_quality", "derive_orders"], "derive_orders": ["run_day"],
+                             "run_day": ["send_mail"], "send_mail": [], "data_quality": []}),
+    ("complaint_ops_alerts", {"raise_alerts": ["send_mail"], "send_mail": []}),
+    ("complaint_ops_reports", {"queue_reports": ["send_mail"], "send_mail": []}),
+])
+def test_dag_structure(dagbag, dag_id, shape):
+    dag = dagbag.dags[dag_id]
+    assert {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks} == shape
     assert dag.catchup is False
+
+
+def test_failures_mail_ops_and_the_daily_run_has_a_deadline(dagbag):
+    from complaint_ops import ops
+
+    for dag in dagbag.dags.values():
+        for t in dag.tasks:
+            callbacks = t.on_failure_callback if isinstance(t.on_failure_callback, list) else [t.on_failure_callback]
+            assert ops.on_task_failure in callbacks, (dag.dag_id, t.task_id)
+            assert t.retry_exponential_backoff
+    assert dagbag.dags["complaint_ops_daily"].deadline is not None
 
 
 @pytest.mark.parametrize("path", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)

@@ -38,3 +38,29 @@ def test_bad_run_conf_is_a_clear_error(conf):
 def test_no_date_at_all_is_a_clear_error():
     with pytest.raises(UserError, match="business_date"):
         business_date({}, None, None, SH)
+
+
+def test_backfill_window_covers_whole_local_days_with_offsets():
+    from complaint_ops.backfill import command
+
+    cmd = command(dt.date(2026, 3, 2), dt.date(2026, 3, 6), SH, send=True)
+    assert cmd[cmd.index("--from-date") + 1] == "2026-03-02T00:00:00+08:00"
+    assert cmd[cmd.index("--to-date") + 1] == "2026-03-06T23:59:59+08:00"  # the 6th's 19:30 run is inside
+    assert cmd[cmd.index("--reprocess-behavior") + 1] == "completed"
+    assert '{"send": true}' in cmd
+
+
+@pytest.mark.parametrize(("run_type", "conf", "mode"), [
+    ("scheduled", {}, "send"), ("manual", {}, "send"), ("backfill", {}, "archive"),
+    ("enum", {}, "archive"), ("backfill", {"send": True}, "send"), ("manual", {"send": False}, "archive"),
+])
+def test_backfills_archive_their_mail_unless_asked(run_type, conf, mode):
+    from types import SimpleNamespace
+
+    from complaint_ops.tasks import mail_mode
+
+    if run_type == "enum":  # what Airflow puts in the context
+        from airflow.utils.types import DagRunType
+
+        run_type = DagRunType.BACKFILL_JOB
+    assert mail_mode({"dag_run": SimpleNamespace(run_type=run_type, conf=conf)}) == mode

@@ -1,0 +1,29 @@
+"""What every complaint-ops DAG shares: owner, retries with backoff, failure mail to ops, the zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from complaint_ops import ops
+
+TZ = os.environ.get("COMPLAINT_OPS_TZ", "Asia/Shanghai")
+OWNER = "complaint-ops"
+
+
+def default_args(**overrides) -> dict:
+    args = {
+        "owner": OWNER,
+        "retries": 3,
+        "retry_delay": dt.timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=30),
+        "on_failure_callback": ops.on_task_failure,
+    }
+    args.update(overrides)
+    return args
+
+
+def deadline_hours() -> float:
+    """How long after its 19:30 start the daily run may take before ops hear of it (default 3 h: 22:30)."""
+    return float(os.environ.get("COMPLAINT_OPS_DAILY_DEADLINE_HOURS", "3"))
