@@ -20,7 +20,7 @@ def raise_for_period(conn, prev_day: dt.date, day: dt.date, book: PolicyBook, no
         if c["major"]:
             rows.append(_alert(f"major:{c['id']}", "major", c, {"summary": c["summary"][:200]}, now))
         if c["problem_code"]:
-            n = facts.collective_customers(conn, c, policy)
+            n = facts.collective_customers(conn, c, policy, cap=100_000)  # the alert tells the real count
             if n >= policy.collective.min_customers:
                 # one alert per burst: keyed by the earliest complaint of the window
                 first = db.fetch(conn, "alerts_collective_first", problem_code=c["problem_code"],

@@ -26,12 +26,13 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
 from complaint_ops import settings
+from complaint_ops.errors import UserError
 
 UTC = dt.timezone.utc
 CENT = Decimal("0.01")
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(UserError):
     """A database is missing, unreachable or not migrated: said plainly to the operator."""
 
 

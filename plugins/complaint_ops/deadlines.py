@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from zoneinfo import ZoneInfo
 
 from complaint_ops import db
@@ -71,10 +70,15 @@ class Order:
 
     @property
     def source_hash(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()
+        """Changes when anything about the order changes (no deep copies: this runs for every order)."""
+        values = "|".join(str(getattr(self, name)) for name in _ORDER_FIELDS)
+        return hashlib.sha256(values.encode()).hexdigest()
 
     def row(self) -> dict:
-        return asdict(self) | {"source_hash": self.source_hash}
+        return {name: getattr(self, name) for name in _ORDER_FIELDS} | {"source_hash": self.source_hash}
+
+
+_ORDER_FIELDS = tuple(f.name for f in fields(Order))
 
 
 def closed_at(facts: StageFacts) -> dt.datetime | None:

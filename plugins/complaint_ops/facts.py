@@ -45,11 +45,12 @@ def decision_in_force(row: dict, at: str, instant: dt.datetime) -> tuple[str | N
 
 
 def repeat_count(conn, row: dict, policy: PolicyVersion) -> int:
-    """R2: complaints against the same department and category in the window ending with this one."""
+    """R2: complaints against the same department and category in the window ending with this one
+    (counted up to the policy's threshold: more changes nothing)."""
     window_start = row["received_at"] - dt.timedelta(days=policy.severity.medium_repeat_window_days)
     return db.fetch(conn, "daily_repeat_count", department_id=row["target_department_id"],
-                    category=row["category"], window_start_at=window_start,
-                    received_at=row["received_at"])[0]["repeat_count"]
+                    category=row["category"], window_start_at=window_start, received_at=row["received_at"],
+                    cap=policy.severity.medium_repeat_count)[0]["repeat_count"]
 
 
 def duplicate_of(conn, row: dict) -> str | None:
@@ -64,13 +65,14 @@ def duplicate_of(conn, row: dict) -> str | None:
     return found[0]["id"] if found else None
 
 
-def collective_customers(conn, row: dict, policy: PolicyVersion) -> int:
+def collective_customers(conn, row: dict, policy: PolicyVersion, cap: int | None = None) -> int:
     """R3: distinct customers with the same problem in the window ending with this complaint."""
     if not row["problem_code"]:
         return 1
     window_start = row["received_at"] - dt.timedelta(days=policy.collective.window_days)
     return db.fetch(conn, "facts_collective_customers", problem_code=row["problem_code"],
-                    window_start_at=window_start, received_at=row["received_at"])[0]["customers"]
+                    window_start_at=window_start, received_at=row["received_at"],
+                    cap=cap or policy.collective.min_customers)[0]["customers"]
 
 
 def is_major(conn, row: dict, policy: PolicyVersion) -> bool:
@@ -78,13 +80,15 @@ def is_major(conn, row: dict, policy: PolicyVersion) -> bool:
     return bool(row["major"]) or collective_customers(conn, row, policy) >= policy.collective.min_customers
 
 
-def penalty_facts(conn, row: dict, book: PolicyBook, decided: dt.date | None = None) -> ComplaintFacts:
+def penalty_facts(conn, row: dict, book: PolicyBook, decided: dt.date | None = None, *,
+                  count_repeats: bool = True) -> ComplaintFacts:
     """The facts as the policy in force on the decision date `decided` reads them (R2 window)."""
     policy = book.in_force(decided or row["received_at"].astimezone(settings.business_timezone()).date())
     return ComplaintFacts(
         complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),
         customer_lost=bool(row["customer_lost"]), bad_attitude=bool(row["bad_attitude"]),
-        delay_days=int(row["delay_days"]), repeat_count=int(repeat_count(conn, row, policy)),
+        delay_days=int(row["delay_days"]),
+        repeat_count=int(repeat_count(conn, row, policy)) if count_repeats else 1,
         obstruction=bool(row["obstruction"]), obstruction_grave=bool(row["obstruction_grave"]),
         severity_raised=row["severity_raised"],
         handler_fine=None if row["handler_fine"] is None else db.money(row["handler_fine"]),

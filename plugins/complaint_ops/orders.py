@@ -8,6 +8,7 @@ for any date reads the same orders whatever order dates are run in; cost follows
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -126,16 +127,30 @@ def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skip
     if closed is None or sf.withdrawn_at is not None:  # a withdrawn complaint was never handled: no follow-ups
         return []
     policy = book.in_force(closed.astimezone(tz).date())
-    sev = severity(facts.penalty_facts(conn, row, book, closed.astimezone(tz).date()), policy)
+    revisits = row["kind"] == "external" and not (row["anonymous"] or row["reply_letter_only"])
     f = followups.FollowUpFacts(
         complaint_id=row["id"], kind=row["kind"], closed_at=closed, upheld=row["outcome_now"] == "upheld",
         anonymous=bool(row["anonymous"]), reply_letter_only=bool(row["reply_letter_only"]),
-        weight=followups.weight(sev, facts.is_major(conn, row, policy)),
+        weight=_weight(conn, row, book, policy, closed.astimezone(tz).date()) if revisits else "ordinary",
         handler_id=row["handler_id"] or roles.get("gm_secretary"), account_manager_id=row["account_manager_id"],
         department_head_id=row["target_manager_id"], cs_assistant_id=roles.get("cs_assistant"),
         company_manager_id=roles.get("company_manager") or roles.get("general_manager"), done=done,
     )
     return followups.follow_up_orders(f, calendar, policy, tz, skipped)
+
+
+def _weight(conn, row, book: PolicyBook, policy, closed_day: dt.date) -> str:
+    """F2 weight of a closed complaint, asking the database (R2 repeats, R3 collective) only when the
+    complaint's own facts do not already decide it."""
+    if row["major"]:
+        return "major"
+    own = dataclasses.replace(facts.penalty_facts(conn, row, book, closed_day, count_repeats=False), repeat_count=1)
+    sev = severity(own, policy)
+    if sev == "severe" or facts.is_major(conn, row, policy):
+        return "major"
+    if sev == "light" and facts.repeat_count(conn, row, policy) >= policy.severity.medium_repeat_count:
+        sev = "medium"
+    return followups.weight(sev, False)
 
 
 def _generated(row, sf: StageFacts, done, derived: list[Order], roles) -> list[tuple[dict, str, str]]:
