@@ -24,14 +24,12 @@ mail: `complaint-ops backfill --from D1 --to D2` (README, "Backfills").
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pendulum
-from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from complaint_ops import ops, tasks
-from complaint_ops.dag_defaults import TZ, deadline_hours, default_args
+from complaint_ops import tasks
+from complaint_ops.dag_defaults import TZ, daily_deadline, default_args
 
 
 @dag(
@@ -43,11 +41,7 @@ from complaint_ops.dag_defaults import TZ, deadline_hours, default_args
     tags=["complaint-ops", "daily"],
     doc_md=__doc__,
     default_args=default_args(),
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=dt.timedelta(hours=deadline_hours()),
-        callback=AsyncCallback(ops.deadline_missed, kwargs={"deadline_local": "22:30"}),
-    ),
+    deadline=daily_deadline(),
 )
 def complaint_ops_daily():
     @task(doc_md="The business date is on the business calendar; warns when the next 90 days are not.")

@@ -27,3 +27,21 @@ def default_args(**overrides) -> dict:
 def deadline_hours() -> float:
     """How long after its 19:30 start the daily run may take before ops hear of it (default 3 h: 22:30)."""
     return float(os.environ.get("COMPLAINT_OPS_DAILY_DEADLINE_HOURS", "3"))
+
+
+def daily_deadline():
+    """The daily run's Deadline Alert, or None when COMPLAINT_OPS_DAILY_DEADLINE_HOURS=0.
+
+    Switched off for `airflow dags test`: Airflow 3.3.2's dag.test() path ends with
+    AttributeError: 'dict' object has no attribute 'hex' (DagRun.update_state passes the in-memory
+    DAG's alert objects where the serialized DAG has alert ids); scheduler runs are not affected."""
+    hours = deadline_hours()
+    if hours <= 0:
+        return None
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=dt.timedelta(hours=hours),
+        callback=AsyncCallback(ops.deadline_missed, kwargs={"deadline_hours": hours}),
+    )

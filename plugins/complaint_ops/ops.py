@@ -56,7 +56,8 @@ async def deadline_missed(context: dict, **kwargs) -> None:
     """Deadline Alert callback (run by the triggerer): the daily run has not finished by its local deadline."""
     dag_run = context.get("dag_run") if isinstance(context, dict) else None
     run_id = getattr(dag_run, "run_id", None) or (dag_run or {}).get("run_id", "?") if dag_run else "?"
-    subject = f"[complaint-ops] daily run not finished by {kwargs.get('deadline_local', 'its deadline')} ({run_id})"
+    subject = (f"[complaint-ops] daily run not finished {kwargs.get('deadline_hours', '?')} h after its start "
+               f"({run_id})")
     body = ("The daily run of complaint_ops_daily is still not done. Digests and penalties for the day are late.\n"
             "Runbook: look at the run in the Airflow UI; a stuck task can be cleared; see the README.")
     await asyncio.to_thread(notify, subject, body, key=f"deadline:{run_id}")

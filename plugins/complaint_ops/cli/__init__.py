@@ -12,7 +12,8 @@ import logging
 import sys
 
 COMMAND_MODULES = (
-    "db_cmd", "calendar_cmd", "policy_cmd", "import_cmd", "demo_cmd", "run_cmd", "ledger_cmd", "penalties_cmd", "orders_cmd", "backfill_cmd",
+    "db_cmd", "calendar_cmd", "policy_cmd", "import_cmd", "demo_cmd", "run_cmd", "ledger_cmd", "penalties_cmd", "orders_cmd",
+    "mail_cmd", "backfill_cmd",
 )
 
 

@@ -20,12 +20,15 @@ def register(sub) -> None:
     one = sub.add_parser("run-day", help="run one business date (deadline scan, penalties, ledger)")
     one.add_argument("date", type=parse_date)
     _common_options(one)
-    one.set_defaults(func=_run_day)
+    one.add_argument("--no-send", action="store_true", help="archive the day's digests instead of mailing them")
+    one.set_defaults(func=_run_day, send=False)
     many = sub.add_parser("run-days", help="run every date of a range in order (backfill in-process)")
     many.add_argument("--from", dest="date_from", type=parse_date, required=True)
     many.add_argument("--to", dest="date_to", type=parse_date, required=True)
     _common_options(many)
-    many.set_defaults(func=_run_days)
+    many.add_argument("--send", action="store_true",
+                      help="queue the digests for sending (a backfill archives them by default)")
+    many.set_defaults(func=_run_days, no_send=False)
 
 
 def _common_options(p) -> None:
@@ -36,6 +39,7 @@ def _common_options(p) -> None:
 
 def _run_day(args) -> int:
     args.date_from = args.date_to = args.date
+    args.send = not args.no_send
     return _run_days(args)
 
 
@@ -46,7 +50,7 @@ def _run_days(args) -> int:
     book = load_policy(args.policy) if args.policy else None
     # `now` only stamps posted_at; what is posted depends on the dates and the data alone.
     summaries = daily.run_days(engine, args.date_from, args.date_to, now=dt.datetime.now(dt.timezone.utc),
-                               book=book, dry_run=args.dry_run)
+                               book=book, dry_run=args.dry_run, mail="send" if args.send else "archive")
     if args.format == "json":
         print(json.dumps({"days": [s.as_dict() for s in summaries], "changes": _changes(summaries)},
                          ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,22 @@
+-- D1: the orders O1 charges on :day (as daily_overdue_orders): due that day and not done by the deadline,
+-- or due earlier and still open when the day ends (:day_end_at). ix_orders_open_on_day (stop_date, ...)
+-- bounds the scan to orders open on :day; COALESCE keeps planners without statistics (SQLite) off
+-- ix_orders_due_date, whose range `due_date <= :day` is the whole history.
+SELECT o.order_key, o.complaint_id, o.rule, o.kind, o.sequence, o.due_at, o.due_date, o.done_at, o.stop_at,
+       c.target_department_id, c.customer_id, k.name AS customer_name, k.phone AS customer_phone,
+       COALESCE(o.owner_id,
+                CASE o.owner_role
+                    WHEN 'department_head' THEN d.manager_id
+                    WHEN 'handler' THEN COALESCE(c.handler_id,
+                        (SELECT MIN(s.id) FROM staff s WHERE s.role = 'gm_secretary' AND s.active = TRUE))
+                END) AS owner_id
+FROM orders o
+JOIN complaints c ON c.id = o.complaint_id
+JOIN departments d ON d.id = c.target_department_id
+LEFT JOIN customers k ON k.id = c.customer_id
+WHERE o.stop_date >= :day
+  AND COALESCE(o.due_date, o.due_date) <= :day
+  AND (o.stop_at IS NULL
+       OR (o.due_date = :day AND o.stop_at > o.due_at)
+       OR (o.due_date < :day AND o.stop_at >= :day_end_at))
+ORDER BY o.due_at, o.order_key

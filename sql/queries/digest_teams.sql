@@ -1,0 +1,1 @@
+SELECT id, name, department_id FROM teams ORDER BY id

@@ -1,0 +1,1 @@
+SELECT state, COUNT(*) AS n FROM mail_outbox GROUP BY state ORDER BY state
