@@ -5,7 +5,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit test-integration clean
+.PHONY: install demo test test-unit test-integration test-e2e mail-png clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test-unit: install
 
 test-integration: install
 	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: install
+	$(BIN)/python -m pytest -q tests/e2e
+
+# Each kind of message rendered to PNG with headless Chromium (apt-get install chromium fonts-noto-cjk),
+# from the database `make demo` builds; the pictures land in docs/mail/.
+mail-png: install
+	$(BIN)/python scripts/render_mail_png.py --out docs/mail
 
 clean:
 	rm -rf var/complaints.db* var/outbox
