@@ -85,7 +85,7 @@ def data_quality(engine, day: dt.date, days_ahead: int = 90) -> list[Finding]:
             rows = db.fetch(conn, name)
             if rows:
                 findings.append(Finding(check, len(rows), f"{len(rows)} {what}: " + ", ".join(r["id"] for r in rows[:10])))
-        if "outbox" in inspect(conn).get_table_names():
+        if "mail_outbox" in inspect(conn).get_table_names():
             for r in db.fetch(conn, "dq_outbox_problems"):
                 findings.append(Finding(f"outbox_{r['state']}", r["n"], f"{r['n']} outbox messages {r['state']}"
                                         + (" (never resent automatically: check the mailbox, then resend or drop)"
