@@ -40,8 +40,10 @@ def daily_deadline():
         return None
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
+    # Measured from when the run was queued: a scheduled run is queued at 19:30 (so 22:30), while a
+    # backfill or catch-up run of a past date is not "late" the moment it is created.
     return DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=dt.timedelta(hours=hours),
         callback=AsyncCallback(ops.deadline_missed, kwargs={"deadline_hours": hours}),
     )

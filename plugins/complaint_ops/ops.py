@@ -55,7 +55,10 @@ def on_task_failure(context) -> None:
 async def deadline_missed(context: dict, **kwargs) -> None:
     """Deadline Alert callback (run by the triggerer): the daily run has not finished by its local deadline."""
     dag_run = context.get("dag_run") if isinstance(context, dict) else None
-    run_id = getattr(dag_run, "run_id", None) or (dag_run or {}).get("run_id", "?") if dag_run else "?"
+    if isinstance(dag_run, dict):  # what the triggerer hands over in Airflow 3.3
+        run_id = dag_run.get("dag_run_id") or dag_run.get("run_id") or "?"
+    else:
+        run_id = getattr(dag_run, "run_id", None) or "?"
     subject = (f"[complaint-ops] daily run not finished {kwargs.get('deadline_hours', '?')} h after its start "
                f"({run_id})")
     body = ("The daily run of complaint_ops_daily is still not done. Digests and penalties for the day are late.\n"

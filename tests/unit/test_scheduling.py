@@ -64,3 +64,26 @@ def test_backfills_archive_their_mail_unless_asked(run_type, conf, mode):
 
         run_type = DagRunType.BACKFILL_JOB
     assert mail_mode({"dag_run": SimpleNamespace(run_type=run_type, conf=conf)}) == mode
+
+
+def test_deadline_callback_names_the_run_from_the_triggerers_context(monkeypatch):
+    import asyncio
+
+    from complaint_ops import ops
+
+    sent = []
+    monkeypatch.setattr(ops, "notify", lambda subject, body, *, key, now=None: sent.append((subject, key)))
+    asyncio.run(ops.deadline_missed({"dag_run": {"dag_run_id": "scheduled__2026-03-04T11:30:00+00:00"}}, deadline_hours=3))
+    assert sent == [(sent[0][0], "deadline:scheduled__2026-03-04T11:30:00+00:00")]
+    assert "scheduled__2026-03-04" in sent[0][0]
+
+
+def test_daily_deadline_counts_from_when_the_run_was_queued(monkeypatch):
+    from airflow.sdk import DeadlineReference
+
+    from complaint_ops.dag_defaults import daily_deadline
+
+    monkeypatch.setenv("COMPLAINT_OPS_DAILY_DEADLINE_HOURS", "3")
+    assert daily_deadline().reference == DeadlineReference.DAGRUN_QUEUED_AT
+    monkeypatch.setenv("COMPLAINT_OPS_DAILY_DEADLINE_HOURS", "0")
+    assert daily_deadline() is None
