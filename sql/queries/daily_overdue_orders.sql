@@ -4,15 +4,9 @@
 -- ix_orders_open_on_day (stop_date, due_date) bounds the scan to orders open on the day; COALESCE keeps
 -- planners without statistics (SQLite) off ix_orders_due_date, whose range is the whole history.
 SELECT o.order_key, o.complaint_id, o.rule, o.kind, o.due_at, o.due_date, o.stop_at,
-       COALESCE(o.owner_id,
-                CASE o.owner_role
-                    WHEN 'department_head' THEN d.manager_id
-                    WHEN 'handler' THEN COALESCE(c.handler_id,
-                        (SELECT MIN(s.id) FROM staff s WHERE s.role = 'gm_secretary' AND s.active = TRUE))
-                END) AS owner_id
+       w.owner_id
 FROM orders o
-JOIN complaints c ON c.id = o.complaint_id
-JOIN departments d ON d.id = c.target_department_id
+JOIN order_owners w ON w.order_key = o.order_key
 WHERE o.stop_date >= :day
   AND COALESCE(o.due_date, o.due_date) <= :day
   AND (o.stop_at IS NULL

@@ -199,3 +199,16 @@ def test_orders_listing_cli(s, capsys):
                  "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["order_key"] for r in rows] == ["C1:F1:assignment"]
+
+
+def test_orders_listing_filters_on_the_owner_as_charged_even_through_the_secretary_fallback(s, capsys):
+    import json
+
+    # an internal complaint that names no handler: its I2/I3 belong to the GM secretary, and are listed for her
+    s.load([complaint("C7", kind="internal", filer_id="HEAD_CS", customer_id=None,
+                      received_at="2026-03-03T10:00:00+08:00")])
+    s.run("2026-03-04")
+    assert {e["party"] for e in s.entries() if e["order_key"] == "C7:I2"} == {"SEC"}
+    url = s.engine.url.render_as_string(hide_password=False)
+    assert main(["--db", url, "orders", "--owner", "SEC", "--as-of", "2026-03-04", "--format", "json"]) == 0
+    assert {r["order_key"] for r in json.loads(capsys.readouterr().out)} == {"C7:I2", "C7:I3"}
