@@ -134,6 +134,16 @@ def _second_pg(url: str) -> str:
 _SECOND_DATABASES: list[str] = []
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the suite's figures (tests/figures.py): scenarios, faults, bad inputs, lost/duplicated."""
+    from tests import figures
+
+    terminalreporter.section("complaint-ops figures")
+    for line in figures.report_lines():
+        terminalreporter.write_line(line)
+    figures.write(ROOT / "var" / "test-figures.json")
+
+
 def pytest_sessionfinish(session, exitstatus):
     if not _SECOND_DATABASES:
         return
