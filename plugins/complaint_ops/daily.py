@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -71,8 +71,7 @@ class DaySummary:
                 + (" (dry run: nothing written)" if self.dry_run else ""))
 
     def as_dict(self) -> dict:
-        data = asdict(self)
-        data.pop("changes")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "changes"}  # not thousands of rows
         return json.loads(json.dumps(data, default=str))
 
 
@@ -257,15 +256,24 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
         proposals[p["complaint_id"]].append(p)
     breached = i1_breached(conn, ids)
     entries: list[Entry] = []
-    for row in facts.rows(conn, ids, day_end_at=end, prev_end_at=prev_end):
+    rows = facts.rows(conn, ids, day_end_at=end, prev_end_at=prev_end)
+    counts = facts.Counts(conn)  # R2 counts of all the day's complaints, one statement per policy window
+    for at in ("now", "before"):
+        counts.prefetch(rows, lambda row: book.in_force(row[f"decided_{at}_date"]) if row[f"outcome_{at}"] == "upheld"
+                        else None)
+
+    def penalty_facts(row, at):  # only an upheld state is assessed
+        if row[f"outcome_{at}"] != "upheld":
+            return None
+        return facts.penalty_facts(conn, row, book, row[f"decided_{at}_date"], counts=counts)
+
+    for row in rows:
         summary.complaints_decided += 1
         row["duplicate_of"] = facts.duplicate_of(conn, row)  # R1: linked, or found
         try:  # each state with the policy of its own decision (R2 window, amounts)
-            now_state, proposed = _state(row, "now", end, facts.penalty_facts(conn, row, book, row["decided_now_date"]),
-                                         book, proposals[row["id"]], breached)
-            before_state, _ = _state(row, "before", prev_end,
-                                     facts.penalty_facts(conn, row, book, row["decided_before_date"]),
-                                     book, proposals[row["id"]], breached)
+            now_state, proposed = _state(row, "now", end, penalty_facts(row, "now"), book, proposals[row["id"]], breached)
+            before_state, _ = _state(row, "before", prev_end, penalty_facts(row, "before"), book, proposals[row["id"]],
+                                     breached)
         except NoResponsibleParty as exc:
             summary.warnings.append(str(exc))
             continue

@@ -417,8 +417,9 @@ class _Generator:
     stages, decisions) and `follow_up_rng` (follow-up outcomes, forced follow-up cases)."""
 
     def __init__(self, rng: random.Random, org: _Org, clock: _Clock, n_days: int, total: int,
-                 follow_up_rng: random.Random | None = None):
+                 follow_up_rng: random.Random | None = None, settle: bool = False):
         self.rng, self.org, self.clock = rng, org, clock
+        self.settle = settle  # History.settle: nothing stays open for ever
         self.n_days, self.total = n_days, total
         self.end = n_days * WD  # first working second after the period: nothing may happen from here on
         self.seq = 0
@@ -630,7 +631,7 @@ class _Generator:
         if forced or not c.random_outcomes:
             return forced or "ok"
         r = self.rng.random()
-        return "late" if r < P_LATE else "never" if r < P_LATE + P_NEVER else "ok"
+        return "late" if r < P_LATE else ("late" if self.settle else "never") if r < P_LATE + P_NEVER else "ok"
 
     def _done(self, outcome: str, prev: int, deadline: int) -> int:
         """When a stage completes: in time = after `prev`, not after `deadline` (skewed early); late =
@@ -754,8 +755,8 @@ class _Generator:
                     t = opens + 1800 + int((due - opens - 1800) * rng.random())
                 elif r < P_SECOND_ROUND_LATE:
                     t = due + 1800 + int(rng.random() * 5 * WD)
-                else:
-                    t = end  # never: still open
+                else:  # never: still open (settled history: late)
+                    t = due + 1800 + int(rng.random() * 5 * WD) if self.settle else end
                 outcome = _weighted(rng, SECOND_ROUND_OUTCOMES, 100)
                 if t < end:
                     if force is not None:
@@ -829,9 +830,10 @@ class _Generator:
         """(time, owner, method, outcome) of a revisit due at `due`, or None: not done by the end."""
         rng = self.frng
         r = rng.random()
-        if forced == "never" or (forced is None and P_REVISIT_LATE <= r < P_REVISIT_LATE + P_REVISIT_NEVER):
+        never = forced is None and P_REVISIT_LATE <= r < P_REVISIT_LATE + P_REVISIT_NEVER
+        if forced == "never" or (never and not self.settle):
             return None
-        if forced == "late" or (forced is None and r < P_REVISIT_LATE):
+        if forced == "late" or never or (forced is None and r < P_REVISIT_LATE):
             t = due + 1800 + int(rng.random() * 5 * WD)
         else:  # around the due date, mostly on the day itself
             lo = max(start + 600, due - 2 * WD)
@@ -856,6 +858,19 @@ class _Generator:
 # --- the plan: how many complaints on which day, and the special groups ---------------------------
 
 
+@dataclass(frozen=True)
+class History:
+    """How a long history is drawn (bench/): a fixed organisation (`scale`, `customers`), the same
+    number of complaints every working day (`flat`), and work that is eventually done (`settle`: a
+    stage, revisit or investigation the demo would leave open for ever is done late instead), as in a
+    company that clears its backlog: old complaints are closed, only recent ones are still open."""
+
+    scale: int | None = None
+    customers: int | None = None
+    flat: bool = False
+    settle: bool = False
+
+
 def _largest_remainder(total: int, weights: list[float]) -> list[int]:
     s = sum(weights) or 1.0
     raw = [total * w / s for w in weights]
@@ -867,24 +882,26 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
 
 
 def generate(months: int, seed: int, end_date: dt.date, complaints: int | None = None, *,
-             tz: ZoneInfo = SHANGHAI, country: str = "CN") -> Iterator[dict]:
+             tz: ZoneInfo = SHANGHAI, country: str = "CN", history: History | None = None) -> Iterator[dict]:
     """Intake records of a demo company over `months` months ending with `end_date` (inclusive).
 
     Deterministic: the same arguments give the same records in the same order. Yields departments,
     teams, staff, customers, then each complaint followed by its events. `complaints` sets the total
     number of complaints (default: ~0.3 a working day per department); the staff and customers grow
-    with it.
+    with it. `history` (benchmarks) holds the organisation and the daily intake steady, so that only
+    the length of the history differs between two sizes.
     """
     days = _days(months, end_date, country)
     total = planned_total(months, end_date, complaints, country)
     rng = random.Random(seed)
-    scale = max(1, round(math.sqrt(total / 400)))
-    org = _build_org(rng, scale, n_customers=max(150, total // 4))
+    history = history or History()
+    scale = history.scale or max(1, round(math.sqrt(total / 400)))
+    org = _build_org(rng, scale, n_customers=history.customers or max(150, total // 4))
     yield from org.records
     yield from _customers(rng, org)
     gen = _Generator(rng, org, _Clock(days, tz), len(days), total,
-                     follow_up_rng=random.Random(f"complaint-ops demo follow-ups {seed}"))
-    yield from _complaints(gen, total)
+                     follow_up_rng=random.Random(f"complaint-ops demo follow-ups {seed}"), settle=history.settle)
+    yield from _complaints(gen, total, flat=history.flat)
 
 
 def _days(months: int, end_date: dt.date, country: str) -> list[dt.date]:
@@ -906,7 +923,7 @@ def planned_total(months: int, end_date: dt.date, complaints: int | None = None,
     return round(RATE_PER_DEPARTMENT * (len(DEPARTMENTS) - 1) * len(_days(months, end_date, country)))
 
 
-def _complaints(gen: _Generator, total: int) -> Iterator[dict]:
+def _complaints(gen: _Generator, total: int, flat: bool = False) -> Iterator[dict]:
     rng, n_days = gen.rng, gen.n_days
     # Special groups, scaled with the total; dropped (rarest first) when the total is too small.
     groups: list[tuple] = []
@@ -939,7 +956,7 @@ def _complaints(gen: _Generator, total: int) -> Iterator[dict]:
                 schedule[day].append((kind, g))
                 used += size
     series = {g: spec for kind, g, spec in groups}
-    weights = [0.6 + rng.random() * 0.8 for _ in range(n_days)]
+    weights = [1.0 if flat else 0.6 + rng.random() * 0.8 for _ in range(n_days)]
     ordinary = _largest_remainder(max(0, total - used), weights)
     forced: list[list[str]] = [[] for _ in range(n_days)]
     for feature in FORCED:

@@ -8,6 +8,8 @@ complaint of the day (never over all history).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from complaint_ops import db, settings
 from complaint_ops.penalties import ComplaintFacts
@@ -44,9 +46,42 @@ def decision_in_force(row: dict, at: str, instant: dt.datetime) -> tuple[str | N
     return event or record or (None, None)
 
 
-def repeat_count(conn, row: dict, policy: PolicyVersion) -> int:
+class Counts:
+    """R2 and R3 counts of many complaints, fetched in one statement per policy window: what a batch of
+    the order sync or a day's decided complaints need, without one round trip per complaint. A
+    complaint not prefetched is counted by the one-row queries below."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.known: dict[tuple, tuple[int, int]] = {}
+
+    @staticmethod
+    def _key(policy: PolicyVersion) -> tuple[int, int, int, int]:
+        return (policy.severity.medium_repeat_window_days, policy.severity.medium_repeat_count,
+                policy.collective.window_days, policy.collective.min_customers)
+
+    def prefetch(self, rows: Iterable[dict], policy_of: Callable[[dict], PolicyVersion | None]) -> None:
+        groups: dict[tuple, set[str]] = defaultdict(set)
+        for row in rows:
+            policy = policy_of(row)
+            if policy is not None and (row["id"], self._key(policy)) not in self.known:
+                groups[self._key(policy)].add(row["id"])
+        name = "facts_counts_pg" if self.conn.dialect.name == "postgresql" else "facts_counts"
+        for key, ids in groups.items():
+            found = db.fetch(self.conn, name, record_ids=sorted(ids), repeat_days=key[0], repeat_cap=key[1],
+                             collective_days=key[2], collective_cap=key[3])
+            for r in found:
+                self.known[(r["id"], key)] = (int(r["repeat_count"]), int(r["collective_customers"]))
+
+    def get(self, row: dict, policy: PolicyVersion) -> tuple[int, int] | None:
+        return self.known.get((row["id"], self._key(policy)))
+
+
+def repeat_count(conn, row: dict, policy: PolicyVersion, counts: Counts | None = None) -> int:
     """R2: complaints against the same department and category in the window ending with this one
     (counted up to the policy's threshold: more changes nothing)."""
+    if counts is not None and (known := counts.get(row, policy)) is not None:
+        return known[0]
     window_start = row["received_at"] - dt.timedelta(days=policy.severity.medium_repeat_window_days)
     return db.fetch(conn, "daily_repeat_count", department_id=row["target_department_id"],
                     category=row["category"], window_start_at=window_start, received_at=row["received_at"],
@@ -65,30 +100,34 @@ def duplicate_of(conn, row: dict) -> str | None:
     return found[0]["id"] if found else None
 
 
-def collective_customers(conn, row: dict, policy: PolicyVersion, cap: int | None = None) -> int:
+def collective_customers(conn, row: dict, policy: PolicyVersion, cap: int | None = None,
+                         counts: Counts | None = None) -> int:
     """R3: distinct customers with the same problem in the window ending with this complaint."""
     if not row["problem_code"]:
         return 1
+    if counts is not None and cap in (None, policy.collective.min_customers) and (known := counts.get(row, policy)):
+        return known[1]
     window_start = row["received_at"] - dt.timedelta(days=policy.collective.window_days)
     return db.fetch(conn, "facts_collective_customers", problem_code=row["problem_code"],
                     window_start_at=window_start, received_at=row["received_at"],
                     cap=cap or policy.collective.min_customers)[0]["customers"]
 
 
-def is_major(conn, row: dict, policy: PolicyVersion) -> bool:
+def is_major(conn, row: dict, policy: PolicyVersion, counts: Counts | None = None) -> bool:
     """A1/R3: recorded as major, or a collective complaint (3+ customers, same problem, 7 days)."""
-    return bool(row["major"]) or collective_customers(conn, row, policy) >= policy.collective.min_customers
+    return bool(row["major"]) or (collective_customers(conn, row, policy, counts=counts)
+                                  >= policy.collective.min_customers)
 
 
 def penalty_facts(conn, row: dict, book: PolicyBook, decided: dt.date | None = None, *,
-                  count_repeats: bool = True) -> ComplaintFacts:
+                  count_repeats: bool = True, counts: Counts | None = None) -> ComplaintFacts:
     """The facts as the policy in force on the decision date `decided` reads them (R2 window)."""
     policy = book.in_force(decided or row["received_at"].astimezone(settings.business_timezone()).date())
     return ComplaintFacts(
         complaint_id=row["id"], kind=row["kind"], loss_amount=db.money(row["loss_amount"]),
         customer_lost=bool(row["customer_lost"]), bad_attitude=bool(row["bad_attitude"]),
         delay_days=int(row["delay_days"]),
-        repeat_count=int(repeat_count(conn, row, policy)) if count_repeats else 1,
+        repeat_count=int(repeat_count(conn, row, policy, counts)) if count_repeats else 1,
         obstruction=bool(row["obstruction"]), obstruction_grave=bool(row["obstruction_grave"]),
         severity_raised=row["severity_raised"],
         handler_fine=None if row["handler_fine"] is None else db.money(row["handler_fine"]),

@@ -555,9 +555,10 @@ def render(kind: str, view: Mapping[str, Any], lang: str) -> Rendered:
     check_header("Subject", subject)  # a value with CR/LF must be refused, not folded away
     text = _environment(root, False).get_template(f"{folder}/body.txt").render(ctx)
     html = _environment(root, True).get_template(f"{folder}/body.html").render(ctx | {"subject": subject})
-    inlined = inline_css(html)
-    if len(inlined.encode("utf-8")) <= INLINE_CSS_LIMIT:
-        html = inlined
+    if len(html.encode("utf-8")) <= INLINE_CSS_LIMIT:  # inlining only grows a page: a larger one keeps <style>
+        inlined = inline_css(html)
+        if len(inlined.encode("utf-8")) <= INLINE_CSS_LIMIT:
+            html = inlined
     return Rendered(kind, lang, subject, _tidy_text(text), html, tuple(images))
 
 

@@ -71,11 +71,14 @@ def sync(conn, calendar: WorkCalendar, book: PolicyBook, tz: ZoneInfo, *, now: d
             derived: list[Order] = []
             generated: list[tuple[dict, str, str]] = []
             waiting: set[str] = set()
-            for row in facts.rows(conn, ids):
+            rows = facts.rows(conn, ids)
+            counts = facts.Counts(conn)  # F2 weights: R2/R3 counts of the batch in one statement
+            counts.prefetch(rows, lambda row: _closing_policy(stage_facts[row["id"]], book, tz))
+            for row in rows:
                 sf = stage_facts[row["id"]]
                 skipped: list[str] = []
                 mine = stage_orders(sf, calendar, book, tz, skipped)
-                mine += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz, skipped)
+                mine += _follow_ups(conn, row, sf, done[row["id"]], roles, calendar, book, tz, skipped, counts)
                 derived += mine
                 generated += _generated(row, sf, done[row["id"]], mine, roles)
                 if skipped:
@@ -122,7 +125,15 @@ def _follow_up_events(conn, ids: list[str]) -> dict[str, dict[str, tuple[dt.date
     return done
 
 
-def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skipped: list[str]) -> list[Order]:
+def _closing_policy(sf: StageFacts, book: PolicyBook, tz: ZoneInfo):
+    closed = closed_at(sf)
+    if closed is None or sf.withdrawn_at is not None:
+        return None
+    return book.in_force(closed.astimezone(tz).date())
+
+
+def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skipped: list[str],
+                counts: facts.Counts | None = None) -> list[Order]:
     closed = closed_at(sf)
     if closed is None or sf.withdrawn_at is not None:  # a withdrawn complaint was never handled: no follow-ups
         return []
@@ -131,7 +142,7 @@ def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skip
     f = followups.FollowUpFacts(
         complaint_id=row["id"], kind=row["kind"], closed_at=closed, upheld=row["outcome_now"] == "upheld",
         anonymous=bool(row["anonymous"]), reply_letter_only=bool(row["reply_letter_only"]),
-        weight=_weight(conn, row, book, policy, closed.astimezone(tz).date()) if revisits else "ordinary",
+        weight=_weight(conn, row, book, policy, closed.astimezone(tz).date(), counts) if revisits else "ordinary",
         handler_id=row["handler_id"] or roles.get("gm_secretary"), account_manager_id=row["account_manager_id"],
         department_head_id=row["target_manager_id"], cs_assistant_id=roles.get("cs_assistant"),
         company_manager_id=roles.get("company_manager") or roles.get("general_manager"), done=done,
@@ -139,16 +150,16 @@ def _follow_ups(conn, row, sf: StageFacts, done, roles, calendar, book, tz, skip
     return followups.follow_up_orders(f, calendar, policy, tz, skipped)
 
 
-def _weight(conn, row, book: PolicyBook, policy, closed_day: dt.date) -> str:
+def _weight(conn, row, book: PolicyBook, policy, closed_day: dt.date, counts: facts.Counts | None = None) -> str:
     """F2 weight of a closed complaint, asking the database (R2 repeats, R3 collective) only when the
     complaint's own facts do not already decide it."""
     if row["major"]:
         return "major"
     own = dataclasses.replace(facts.penalty_facts(conn, row, book, closed_day, count_repeats=False), repeat_count=1)
     sev = severity(own, policy)
-    if sev == "severe" or facts.is_major(conn, row, policy):
+    if sev == "severe" or facts.is_major(conn, row, policy, counts):
         return "major"
-    if sev == "light" and facts.repeat_count(conn, row, policy) >= policy.severity.medium_repeat_count:
+    if sev == "light" and facts.repeat_count(conn, row, policy, counts) >= policy.severity.medium_repeat_count:
         sev = "medium"
     return followups.weight(sev, False)
 
