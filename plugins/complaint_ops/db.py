@@ -170,24 +170,36 @@ def query(name: str) -> TextClause:
 
 
 def _convert(key: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if key.endswith("_at"):
-        return as_utc(value)
-    if key.endswith("_date") or key == "day":
-        return as_date(value)
-    if key.endswith("_amount") or key.startswith("fine") or key.endswith("_cny"):
-        return money(value)
-    return value
+    f = _converter(key)
+    return value if value is None or f is None else f(value)
 
 
 def typed_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _convert(k, v) for k, v in row.items()}
 
 
+def _converter(key: str):
+    """What `_convert` does to a column, decided once per result instead of once per value."""
+    if key.endswith("_at"):
+        return as_utc
+    if key.endswith("_date") or key == "day":
+        return as_date
+    if key.endswith("_amount") or key.startswith("fine") or key.endswith("_cny"):
+        return money
+    return None
+
+
 def fetch(conn: Connection, name: str, **params) -> list[dict[str, Any]]:
-    """Run `sql/queries/<name>.sql` and return typed dict rows."""
-    return [typed_row(r) for r in conn.execute(query(name), params).mappings()]
+    """Run `sql/queries/<name>.sql` and return typed dict rows (as `typed_row` types them)."""
+    result = conn.execute(query(name), params)
+    keys = tuple(result.keys())
+    typed = [(k, f) for k in keys if (f := _converter(k)) is not None]
+    rows = [dict(zip(keys, r)) for r in result]
+    for row in rows:
+        for k, f in typed:
+            if (v := row[k]) is not None:
+                row[k] = f(v)
+    return rows
 
 
 def execute(conn: Connection, name: str, **params) -> int:
