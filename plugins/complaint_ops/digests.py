@@ -322,6 +322,9 @@ def waiting_approvals(conn, day: dt.date, end: dt.datetime, calendar: WorkCalend
     return out
 
 
+DIGEST_ROWS = 100  # rows per list in a D1 digest; the counts, totals and CLI cover the rest
+
+
 def daily_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping,
                approvals: list[dict] | None = None) -> dict:
     """D1 for one recipient: their departments' new complaints (by the complaint's department), overdue
@@ -380,8 +383,16 @@ def daily_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping,
         },
     }
     view["kpi"] = {"new": len(new), "major": sum(c["major"] for c in new), "overdue": len(overdue),
-                   "fine": view["totals"]["fine"], "due_soon": len(due),
+                   "fine": view["totals"]["fine"], "due_soon": len(due), "penalties": len(posted),
                    "approvals": None if approvals is None else len(approvals)}
+    # Counts and totals cover everything; each list shows its first DIGEST_ROWS rows (majors first,
+    # longest overdue first) and says how many more there are: a digest must stay readable, and small.
+    if len(new) > DIGEST_ROWS:
+        view["new_complaints"] = sorted(new, key=lambda c: not c["major"])
+    view["more"] = {}
+    for key in ("new_complaints", "overdue", "penalties", "due_soon"):
+        view["more"][key] = max(0, len(view[key]) - DIGEST_ROWS)
+        view[key] = view[key][:DIGEST_ROWS]
     return view
 
 

@@ -305,3 +305,23 @@ def test_long_pages_keep_the_embedded_stylesheet_to_stay_below_gmails_clipping(m
     monkeypatch.setattr(mail, "INLINE_CSS_LIMIT", 1000)
     big = mail.render("D1", view, "zh").html
     assert "<style>" in big and 'class="num"' in big and len(big) < len(small)
+
+
+def test_d1_lists_are_capped_but_counts_and_totals_cover_everything():
+    """A day with more overdue orders than a digest lists: the heading, the KPI line and the totals
+    count all of them; the table shows DIGEST_ROWS and says how many more there are."""
+    data = day_data()
+    base = data["overdue"][0]
+    n = digests.DIGEST_ROWS + 37
+    data["overdue"] = [dict(base, order_key=f"C{i}:E2", complaint_id=f"C{i}") for i in range(n)]
+    o = org()
+    v = digests.daily_view(data, o, o.scope_for(o.staff["HEAD_FIN"]), o.recipient(o.staff["HEAD_FIN"]))
+    assert len(v["overdue"]) == digests.DIGEST_ROWS and v["more"]["overdue"] == 37
+    assert v["kpi"]["overdue"] == n and v["totals"]["overdue_fine_total"] == D("100.00") * n
+    for lang, more in (("en", "and 37 more not listed"), ("zh", "另有 37 条未列出")):
+        r = mail.render("D1", v, lang)
+        assert more in r.text and more in r.html
+        assert f"C{digests.DIGEST_ROWS - 1}:E2" in r.text and f"C{digests.DIGEST_ROWS}:E2" not in r.text
+        assert f"({n})" in r.text and f"({n})" in r.html
+    small = digests.daily_view(day_data(), o, digests.WHOLE, o.recipient(o.staff["GM"]))
+    assert not any(small["more"].values()) and "not listed" not in mail.render("D1", small, "en").text
