@@ -15,11 +15,14 @@ from complaint_ops.policy import PolicyBook
 def raise_for_period(conn, prev_day: dt.date, day: dt.date, book: PolicyBook, now: dt.datetime) -> int:
     """Alerts for complaints received in the run's period (prev working day, day]; returns how many are new."""
     rows = []
-    for c in db.fetch(conn, "alerts_received_in_period", prev_date=prev_day, day=day):
+    received = db.fetch(conn, "alerts_received_in_period", prev_date=prev_day, day=day)
+    counts = facts.Counts(conn)  # capped R3 counts of the whole period in one statement: who may be collective
+    counts.prefetch(received, lambda c: book.in_force(c["received_date"]))
+    for c in received:
         policy = book.in_force(c["received_date"])
         if c["major"]:
             rows.append(_alert(f"major:{c['id']}", "major", c, {"summary": c["summary"][:200]}, now))
-        if c["problem_code"]:
+        if c["problem_code"] and counts.get(c, policy)[1] >= policy.collective.min_customers:
             n = facts.collective_customers(conn, c, policy, cap=100_000)  # the alert tells the real count
             if n >= policy.collective.min_customers:
                 # one alert per burst: keyed by the earliest complaint of the window
