@@ -94,6 +94,7 @@ def build(size: str, rebuild: bool = False) -> dict:
 # every one would stay open for ever. People handle them like any other: every order of theirs due
 # before the benchmark date is done in time, round after round (closing one opens its follow-ups),
 # through the same event rows intake writes.
+STAGES = {"I": ("I1", "I2", "I3"), "E": ("E1", "E2", "E3", "E4")}
 OPEN_GENERATED = text("""
 SELECT o.order_key, o.complaint_id, o.rule, o.started_at, o.due_at, o.owner_id, c.kind AS complaint_kind,
        (SELECT COUNT(*) FROM events f WHERE f.complaint_id = c.id AND f.event_type = 'forwarded') AS forwarded
@@ -104,6 +105,7 @@ WHERE c.origin IS NOT NULL AND o.stop_at IS NULL AND o.due_date < :cutoff AND o.
 
 def handle_generated(engine, book, tz, now) -> int:
     cutoff = END_DATE
+    day_start = dt.datetime.combine(END_DATE, dt.time(0), tzinfo=tz)
     worked = 0
     while True:
         with db.transaction(engine) as conn:
@@ -117,8 +119,14 @@ def handle_generated(engine, book, tz, now) -> int:
                 if o["complaint_kind"] == "internal" and not o["forwarded"] and o["rule"] == "I1":
                     events.append(_event(o, f"{o['complaint_id']}:FWD", "forwarded", None, started, None, tz, now))
                 rule = o["rule"]
-                if rule[0] in "IE":
-                    events.append(_event(o, f"{o['order_key']}:done", "stage_done", rule, at, None, tz, now))
+                if rule[0] in "IE":  # this stage and the ones after it, an hour apart: one round, not four
+                    stages = STAGES[rule[0]]
+                    for n, stage in enumerate(stages[stages.index(rule):]):
+                        when = at + dt.timedelta(hours=n)
+                        if n and when >= day_start:
+                            break
+                        events.append(_event(o | {"order_key": f"{o['complaint_id']}:{stage}"},
+                                             f"{o['complaint_id']}:{stage}:done", "stage_done", stage, when, None, tz, now))
                 elif rule in ("F1", "F3") and o["order_key"].endswith(("assignment", "reply_letter")):
                     events.append(_event(o, f"{o['order_key']}:done", "order_done", None, at, None, tz, now))
                 elif rule == "S1":
@@ -126,6 +134,7 @@ def handle_generated(engine, book, tz, now) -> int:
                 else:  # F1/F2/F4 revisits
                     events.append(_event(o, f"{o['order_key']}:done", "revisit_done", None, at, "satisfied", tz, now,
                                          method="phone"))
+            events = list({e["event_key"]: e for e in reversed(events)}.values())  # I1 and I2 open at once
             conn.execute(db.query("intake_insert_event"), events)
             conn.execute(db.query("intake_enqueue_sync"),
                          [{"complaint_id": c, "queued_at": now} for c in sorted({e["complaint_id"] for e in events})])

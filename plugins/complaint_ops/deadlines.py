@@ -71,7 +71,9 @@ class Order:
     @property
     def source_hash(self) -> str:
         """Changes when anything about the order changes (no deep copies: this runs for every order)."""
-        values = "|".join(str(getattr(self, name)) for name in _ORDER_FIELDS)
+        values = (f"{self.order_key}|{self.complaint_id}|{self.kind}|{self.rule}|{self.sequence}|{self.owner_id}|"
+                  f"{self.owner_role}|{self.started_at}|{self.due_at}|{self.due_date}|{self.done_at}|{self.stop_at}|"
+                  f"{self.stop_date}|{self.policy_version}")  # every field in order: `_ORDER_FIELDS` (tested)
         return hashlib.sha256(values.encode()).hexdigest()
 
     def row(self) -> dict:

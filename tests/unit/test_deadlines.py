@@ -85,3 +85,24 @@ def test_deadline_past_the_filled_calendar_is_an_error():
 
     with pytest.raises(CalendarRangeError):
         orders(received="2026-12-31 10:00")
+
+
+def test_source_hash_covers_every_field_of_an_order():
+    """The hash is spelled out field by field (hot path): it must still change with each field."""
+    import dataclasses
+    import hashlib
+
+    from complaint_ops.deadlines import _ORDER_FIELDS, OPEN_DATE, Order
+
+    at = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.timezone.utc)
+    order = Order("C1:E1", "C1", "stage", "E1", 0, None, "handler", at, at, at.date(), None, None, OPEN_DATE, "v1")
+    expected = hashlib.sha256("|".join(str(getattr(order, f)) for f in _ORDER_FIELDS).encode()).hexdigest()
+    assert order.source_hash == expected  # the same hashes as stored by earlier versions
+    assert len(_ORDER_FIELDS) == 14
+    changed = {"order_key": "C1:E2", "complaint_id": "C2", "kind": "revisit", "rule": "E2", "sequence": 1,
+               "owner_id": "S1", "owner_role": "x", "started_at": at + dt.timedelta(seconds=1),
+               "due_at": at + dt.timedelta(seconds=1), "due_date": at.date() + dt.timedelta(days=1), "done_at": at,
+               "stop_at": at, "stop_date": at.date(), "policy_version": "v2"}
+    assert set(changed) == set(_ORDER_FIELDS)
+    for name, value in changed.items():
+        assert dataclasses.replace(order, **{name: value}).source_hash != order.source_hash, name
