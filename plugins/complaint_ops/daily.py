@@ -261,6 +261,8 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
     for at in ("now", "before"):
         counts.prefetch(rows, lambda row: book.in_force(row[f"decided_{at}_date"]) if row[f"outcome_{at}"] == "upheld"
                         else None)
+    counts.prefetch([r for r in rows if r["id"] not in counts.duplicates],  # R1 of the rest
+                    lambda row: book.in_force(row["received_at"].astimezone(settings.business_timezone()).date()))
 
     def penalty_facts(row, at):  # only an upheld state is assessed
         if row[f"outcome_{at}"] != "upheld":
@@ -269,7 +271,7 @@ def _complaint_entries(conn, day, prev, end, prev_end, book: PolicyBook, summary
 
     for row in rows:
         summary.complaints_decided += 1
-        row["duplicate_of"] = facts.duplicate_of(conn, row)  # R1: linked, or found
+        row["duplicate_of"] = facts.duplicate_of(conn, row, counts)  # R1: linked, or found
         try:  # each state with the policy of its own decision (R2 window, amounts)
             now_state, proposed = _state(row, "now", end, penalty_facts(row, "now"), book, proposals[row["id"]], breached)
             before_state, _ = _state(row, "before", prev_end, penalty_facts(row, "before"), book, proposals[row["id"]],

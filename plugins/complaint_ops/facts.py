@@ -54,6 +54,7 @@ class Counts:
     def __init__(self, conn):
         self.conn = conn
         self.known: dict[tuple, tuple[int, int]] = {}
+        self.duplicates: dict[str, str | None] = {}  # R1 found: the same for every policy
 
     @staticmethod
     def _key(policy: PolicyVersion) -> tuple[int, int, int, int]:
@@ -69,9 +70,10 @@ class Counts:
         name = "facts_counts_pg" if self.conn.dialect.name == "postgresql" else "facts_counts"
         for key, ids in groups.items():
             found = db.fetch(self.conn, name, record_ids=sorted(ids), repeat_days=key[0], repeat_cap=key[1],
-                             collective_days=key[2], collective_cap=key[3])
+                             collective_days=key[2], collective_cap=key[3], duplicate_days=R1_WINDOW.days)
             for r in found:
                 self.known[(r["id"], key)] = (int(r["repeat_count"]), int(r["collective_customers"]))
+                self.duplicates[r["id"]] = r["earlier_duplicate"]
 
     def get(self, row: dict, policy: PolicyVersion) -> tuple[int, int] | None:
         return self.known.get((row["id"], self._key(policy)))
@@ -88,12 +90,14 @@ def repeat_count(conn, row: dict, policy: PolicyVersion, counts: Counts | None =
                     cap=policy.severity.medium_repeat_count)[0]["repeat_count"]
 
 
-def duplicate_of(conn, row: dict) -> str | None:
+def duplicate_of(conn, row: dict, counts: Counts | None = None) -> str | None:
     """R1: linked at intake, or the same customer's same problem filed with another department shortly before."""
     if row["duplicate_of"]:
         return row["duplicate_of"]
     if not (row["customer_id"] and row["problem_code"]):
         return None
+    if counts is not None and row["id"] in counts.duplicates:
+        return counts.duplicates[row["id"]]
     found = db.fetch(conn, "facts_earlier_duplicate", customer_id=row["customer_id"], problem_code=row["problem_code"],
                      department_id=row["target_department_id"], window_start_at=row["received_at"] - R1_WINDOW,
                      received_at=row["received_at"], complaint_id=row["id"])

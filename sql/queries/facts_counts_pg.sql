@@ -1,4 +1,4 @@
--- R2 and R3 counts of a batch of complaints in one statement (PostgreSQL; see facts_counts.sql).
+-- R2 and R3 counts (and the R1 earlier duplicate) of a batch of complaints in one statement (PostgreSQL; see facts_counts.sql).
 SELECT b.id,
        (SELECT COUNT(*) FROM (
             SELECT 1 FROM complaints c
@@ -12,6 +12,13 @@ SELECT b.id,
             WHERE c.problem_code = b.problem_code AND c.customer_id IS NOT NULL
               AND c.received_at > b.received_at - make_interval(days => CAST(:collective_days AS integer))
               AND c.received_at <= b.received_at
-            LIMIT :collective_cap) AS customers) END AS collective_customers
+            LIMIT :collective_cap) AS customers) END AS collective_customers,
+       CASE WHEN b.customer_id IS NULL OR b.problem_code IS NULL OR b.problem_code = '' THEN NULL ELSE (
+            SELECT d.id FROM complaints d
+            WHERE d.customer_id = b.customer_id AND d.problem_code = b.problem_code
+              AND d.target_department_id <> b.target_department_id AND d.duplicate_of IS NULL AND d.id <> b.id
+              AND d.received_at > b.received_at - make_interval(days => CAST(:duplicate_days AS integer))
+              AND d.received_at <= b.received_at
+            ORDER BY d.received_at, d.id LIMIT 1) END AS earlier_duplicate
 FROM complaints b
 WHERE b.id IN :record_ids

@@ -34,6 +34,9 @@ def test_batch_counts_equal_one_row_counts(engine):
         complaint("LAST", received_at=_at(dt.timedelta(0)), problem_code="P1", customer_id="K1"),
         complaint("NO_CODE", received_at=_at(dt.timedelta(hours=1)), customer_id="K1"),
         complaint("LATER", received_at=_at(dt.timedelta(days=1)), problem_code="P1", customer_id="K2"),
+        # R1: K2's problem P1, already filed with FIN (IN_R3, LATER), now with CS
+        complaint("R1_CS", received_at=_at(dt.timedelta(days=2)), problem_code="P1", customer_id="K2",
+                  target_department_id="CS"),
     ]
     report = intake.import_records(engine, records, "counts", now=NOW)
     assert not report.rejected, report.rejected
@@ -47,6 +50,8 @@ def test_batch_counts_equal_one_row_counts(engine):
             batch = counts.get(row, policy)
             one = (facts.repeat_count(conn, row, policy), facts.collective_customers(conn, row, policy))
             assert batch == one, (row["id"], batch, one)
+            if not row["duplicate_of"]:  # R1 found: the batch's earlier duplicate is the one-row query's
+                assert facts.duplicate_of(conn, row, counts) == facts.duplicate_of(conn, row), row["id"]
             seen.append((row["id"], one))
     by_id = dict(seen)
     # The windows' edges: LAST counts IN_R2 and itself, not EDGE_R2 (filed exactly one R2 window before)
@@ -54,6 +59,7 @@ def test_batch_counts_equal_one_row_counts(engine):
     assert policy.severity.medium_repeat_count > 2 and policy.collective.min_customers > 2  # below the caps
     assert by_id["LAST"] == (2, 2)
     assert by_id["NO_CODE"][1] == 1
+    assert counts.duplicates["R1_CS"] == "IN_R3"  # the earliest of K2 P1 filed elsewhere within 30 days
 
 
 def test_uncached_falls_back_to_one_row_query(engine):
