@@ -5,7 +5,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit test-integration test-e2e mail-png clean
+.PHONY: install demo test test-unit test-integration test-e2e mail-png bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ test-e2e: install
 # from the database `make demo` builds; the pictures land in docs/mail/.
 mail-png: install
 	$(BIN)/python scripts/render_mail_png.py --out docs/mail
+
+# Benchmarks (docs/benchmarks.md): builds the PostgreSQL databases once (100k, 1M, 5M complaints; the 5M
+# build takes the better part of an hour and ~20 GB), measures, and writes the page.
+bench: install
+	$(BIN)/python bench/build.py 100k 1m 5m
+	$(BIN)/python bench/daily.py 100k 1m 5m
+	$(BIN)/python bench/replay.py --size 1m
+	$(BIN)/python bench/airflow_backfill.py
+	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf var/complaints.db* var/outbox

@@ -317,13 +317,16 @@ def justified_proposals(conn, complaint_ids: list[str], book: PolicyBook) -> set
     """Proposal keys the facts known now still call for: what may be approved; the rest is superseded."""
     keys: set[str] = set()
     breached = i1_breached(conn, complaint_ids)
-    for row in facts.rows(conn, complaint_ids):
+    rows = facts.rows(conn, complaint_ids)
+    counts = facts.Counts(conn)  # R1/R2 of all of them in one statement (the GM's digest lists them daily)
+    counts.prefetch(rows, lambda row: book.in_force(row["decided_now_date"]) if row["outcome_now"] == "upheld" else None)
+    for row in rows:
         keys |= {f"{row['id']}|P10|{row['id']}:I1"} if row["id"] in breached else set()
-        if row["outcome_now"] != "upheld" or facts.duplicate_of(conn, row):
+        if row["outcome_now"] != "upheld" or facts.duplicate_of(conn, row, counts):
             continue
         try:
             policy = book.in_force(row["decided_now_date"])
-            lines = assess(facts.penalty_facts(conn, row, book, row["decided_now_date"]), policy)
+            lines = assess(facts.penalty_facts(conn, row, book, row["decided_now_date"], counts=counts), policy)
         except NoResponsibleParty:
             continue
         keys |= {proposal_key(row["id"], line, policy.version) for line in lines if line.needs_approval}

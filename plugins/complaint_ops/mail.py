@@ -239,9 +239,16 @@ def oneline(text: Any, limit: int = 0) -> str:
 
 def display_width(text: str) -> int:
     """Columns in a monospaced rendering: CJK characters take two."""
+    if text.isascii():  # most cells: ids, dates, amounts (hot path of every text table)
+        return len(text)
+    return len(text) + sum(1 for ch in text if _east_asian_wide(ch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _east_asian_wide(ch: str) -> bool:
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], aligns: str = "", indent: int = 2) -> str:
