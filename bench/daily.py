@@ -60,24 +60,46 @@ def measure(size: str, repeat: int, profile: str | None = None) -> dict:
         seconds, due = floor(engine, day)
         floors.append(seconds)
         started = time.perf_counter()
-        if profile and i == repeat - 1:
-            import cProfile
-
-            prof = cProfile.Profile()
-            summary = prof.runcall(daily.run_day, engine, day, now=now, book=book, dry_run=True, mail="send")
-            prof.dump_stats(profile)
-        else:
-            summary = daily.run_day(engine, day, now=now, book=book, dry_run=True, mail="send")
+        summary = daily.run_day(engine, day, now=now, book=book, dry_run=True, mail="send")
         runs.append(time.perf_counter() - started)
+    phases = _phases(engine, day, now, book, profile)
     engine.dispose()
     result = {
         "size": size, "complaints": complaints, "day": day, "repeat": repeat, "queued_by_intake": queued,
         "queue": queue, "run_seconds": runs, "floor_seconds": floors, "run": median(runs), "floor": median(floors),
         "ratio": median(runs) / median(floors), "due_orders": due, "peak_rss_mb": peak_rss_mb(),
-        "summary": summary.as_dict(),
+        "summary": summary.as_dict(), "phases": phases,
     }
     save(f"daily-{size}", result)
     return result
+
+
+# Where a run's time goes: cumulative seconds of these functions in one more (profiled, so slower) run.
+PHASES = {
+    "derive orders (sync)": ("orders.py", "sync"),
+    "A1/R3 alerts": ("alerts.py", "raise_for_period"),
+    "O1 overdue + P10": ("daily.py", "_overdue_entries"),
+    "complaint penalties P1-P9": ("daily.py", "_complaint_entries"),
+    "reconcile with the ledger": ("ledger.py", "reconcile"),
+    "digests: load": ("digests.py", "load_day"),
+    "digests: render + queue": ("digests.py", "_render_and_queue"),
+    "whole run": ("daily.py", "_run"),
+}
+
+
+def _phases(engine, day, now, book, dump: str | None) -> dict:
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(daily.run_day, engine, day, now=now, book=book, dry_run=True, mail="send")
+    if dump:
+        prof.dump_stats(dump)
+    stats = pstats.Stats(prof).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    out = {}
+    for phase, (file, name) in PHASES.items():
+        out[phase] = sum(v[3] for k, v in stats.items() if k[0].endswith("complaint_ops/" + file) and k[2] == name)
+    return out
 
 
 def table(results: list[dict]) -> str:
@@ -99,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("sizes", nargs="*", default=["100k", "1m", "5m"], choices=list(SIZES))
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # the per-size child process
-    p.add_argument("--profile", metavar="FILE", help="cProfile the last repetition into FILE (one size)")
+    p.add_argument("--profile", metavar="FILE", help="keep the profile of the extra (profiled) run in FILE")
     args = p.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.sizes[0], args.repeat, args.profile), default=str))
