@@ -30,7 +30,12 @@
    process start, DAG file parse, API calls, XCom, logging). data_quality runs beside derive_orders in
    Airflow and after send_mail in-process, so the run-level share is if anything understated. Total
    backfill wall = from the `complaint-ops backfill` command to the end of the last run.
-Results go to var/bench/airflow.json and a Markdown table.
+6. Same work: each Airflow task's result (its XCom) is compared with the in-process result of the same
+   callable for the same date (`same_work`, `differences`); the run's queued mail is shown, because the
+   first working day of a month also renders the D2/D3 period reports (and early June/December D4),
+   which makes that run far longer than the others (a separate line of figures leaves those runs out).
+Results go to var/bench/airflow.json and a Markdown table. The machine may be busy: figures are noisy,
+the in-process and Airflow runs take place one after the other, not at the same time.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
+import logging
 import math
 import os
 import shutil
@@ -57,6 +64,7 @@ from tests.e2e import harness  # noqa: E402
 from complaint_ops import business_calendar, db  # noqa: E402
 
 TASKS = ("calendar_check", "derive_orders", "run_day", "send_mail", "data_quality")
+REPORTS = ("D2", "D3", "D4")  # the period reports a first working day of a month (June, December) adds
 CHAIN = ("calendar_check", "derive_orders", "run_day", "send_mail")  # data_quality runs beside derive_orders
 AIRFLOW_DB, TWIN_DB, META_DB = "co_bench_airflow", "co_bench_airflow_twin", "co_bench_airflow_meta"
 START_TIMEOUT = 300
@@ -147,6 +155,8 @@ def in_process(dates: list[dt.date], twin_url: str, smtp_url: str, home: Path) -
     load_policy()
     mail.smtp_settings()
     warmup = time.perf_counter() - started
+    for name in ("complaint_ops", "alembic"):  # the tasks' INFO lines (a few per task) would drown the output
+        logging.getLogger(name).setLevel(logging.WARNING)
     rows = []
     for day in dates:
         context, seconds, results = task_context(day), {}, {}
@@ -232,14 +242,45 @@ class Stack:
             tis = [dict(r) for r in conn.execute(text(
                 "SELECT run_id, task_id, state, try_number, queued_dttm, start_date, end_date FROM task_instance "
                 "WHERE dag_id = :d"), {"d": harness.DAG_ID}).mappings()]
+            xcoms = {(r["run_id"], r["task_id"]): r["value"] for r in conn.execute(text(
+                "SELECT run_id, task_id, value FROM xcom WHERE dag_id = :d AND key = 'return_value'"),
+                {"d": harness.DAG_ID}).mappings()}
         for run in runs:
             run["tasks"] = {t["task_id"]: t for t in tis if t["run_id"] == run["run_id"]}
+            run["xcom"] = {tid: _json(v) for (rid, tid), v in xcoms.items() if rid == run["run_id"]}
         return runs
 
     def stop(self) -> list[int]:
         self.processes.stop_all()
         self.meta.dispose()
         return leftovers(self.home)
+
+
+def _json(value):
+    """An XCom value as stored (JSON, possibly as text or bytes) back to Python."""
+    for _ in range(2):
+        if isinstance(value, (bytes, memoryview)):
+            value = bytes(value).decode()
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+    return value
+
+
+def differences(airflow: dict, own: dict) -> list[str]:
+    """Which task results differ between Airflow's run (XCom) and the in-process one (same work?)."""
+    own = json.loads(json.dumps(own, default=str))
+    found = []
+    for task in TASKS:
+        theirs = airflow.get(task)
+        if not isinstance(theirs, dict):
+            found.append(f"{task}: no XCom")
+            continue
+        found += [f"{task}.{k}: {theirs.get(k)!r} != {own[task].get(k)!r}" for k in sorted(set(theirs) | set(own[task]))
+                  if theirs.get(k) != own[task].get(k)]
+    return found
 
 
 def leftovers(home: Path) -> list[int]:
@@ -292,6 +333,9 @@ def figures(runs: list[dict], inproc: dict, working: set[dt.date], created_at: d
             "tries": {tid: t["try_number"] for tid, t in run["tasks"].items()},
             "task_queue_wait": {tid: seconds_between(t["queued_dttm"], t["start_date"]) for tid, t in run["tasks"].items()},
             "in_process": own["seconds"], "in_process_total": own["total"], "in_process_chain": own["chain"],
+            "mail_queued": {k: v for k, v in (own["results"]["run_day"].get("mail_queued") or {}).items() if v},
+            "same_work": not (diff := differences(run["xcom"], own["results"])), "differences": diff,
+            "results": own["results"],
             "overhead_share": (wall - own["total"]) / wall,
             "task_overhead_share": (task_sum - own["total"]) / task_sum,
             "start": run["start_date"], "end": run["end_date"],
@@ -311,25 +355,31 @@ def figures(runs: list[dict], inproc: dict, working: set[dt.date], created_at: d
                     "in_process_median": median([r["in_process"][t] for r in rows if r["working_day"]])} for t in TASKS}
     total_wall = (last_end - created_at).total_seconds()
     total_own = sum(r["in_process_total"] for r in rows)
+    plain = [r for r in rows if r["working_day"] and not any(r["mail_queued"].get(k) for k in REPORTS)]
     return {
         "rows": rows, "overlapping_runs": overlaps,
         "working_days": stats([r for r in rows if r["working_day"]]), "all_days": stats(rows),
+        "working_days_without_reports": stats(plain) if plain else None,
         "per_task_working_days": per_task,
         "backfill_wall": total_wall, "in_process_wall_all_dates": total_own,
         "backfill_overhead_share": (total_wall - total_own) / total_wall,
         "sum_of_run_walls": sum(r["wall"] for r in rows),
+        "gaps_between_runs": sum(seconds_between(a["end"], b["start"]) for a, b in zip(rows, rows[1:])),
+        "runs_with_different_results": [r["date"] for r in rows if not r["same_work"]],
     }
 
 
 def table(f: dict) -> str:
-    lines = ["| date | day | run wall | tasks (sum) | in-process | Airflow share of run | of task time | "
+    lines = ["| date | day | mail queued | run wall | tasks (sum) | in-process | Airflow share of run | of task time | "
              + " | ".join(TASKS) + " |",
-             "|---|---|---:|---:|---:|---:|---:|" + "---:|" * len(TASKS)]
+             "|---|---|---|---:|---:|---:|---:|---:|" + "---:|" * len(TASKS)]
     for r in f["rows"]:
-        lines.append(f"| {r['date']} | {'work' if r['working_day'] else 'off'} | {r['wall']:.1f} s | {r['tasks_sum']:.1f} s "
+        mail = ", ".join(f"{k} {v}" for k, v in r["mail_queued"].items() if k in ("D1", "A1", *REPORTS)) or "-"
+        lines.append(f"| {r['date']} | {'work' if r['working_day'] else 'off'} | {mail} | {r['wall']:.1f} s "
+                     f"| {r['tasks_sum']:.1f} s "
                      f"| {r['in_process_total']:.2f} s | {r['overhead_share']:.0%} | {r['task_overhead_share']:.0%} | "
                      + " | ".join(f"{r['tasks'][t]:.1f} / {r['in_process'][t]:.2f}" for t in TASKS) + " |")
-    w, a = f["working_days"], f["all_days"]
+    w, a, plain = f["working_days"], f["all_days"], f["working_days_without_reports"]
     lines += [
         "", "(task columns: Airflow task duration / in-process seconds)", "",
         "| runs | median wall | p95 wall | median in-process | median Airflow share of run | median share of task time |",
@@ -338,10 +388,17 @@ def table(f: dict) -> str:
         f"| {w['overhead_share_median']:.0%} | {w['task_overhead_share_median']:.0%} |",
         f"| all {a['runs']} runs | {a['wall_median']:.1f} s | {a['wall_p95']:.1f} s | {a['in_process_median']:.2f} s "
         f"| {a['overhead_share_median']:.0%} | {a['task_overhead_share_median']:.0%} |",
+    ] + ([
+        f"| {plain['runs']} working days without D2/D3/D4 | {plain['wall_median']:.1f} s | {plain['wall_p95']:.1f} s "
+        f"| {plain['in_process_median']:.2f} s | {plain['overhead_share_median']:.0%} "
+        f"| {plain['task_overhead_share_median']:.0%} |"] if plain else []) + [
         "",
         f"backfill wall (command to last run's end): {f['backfill_wall']:.0f} s for {a['runs']} runs; the same dates "
         f"in-process: {f['in_process_wall_all_dates']:.1f} s; Airflow's share overall {f['backfill_overhead_share']:.0%}; "
-        f"overlapping runs: {f['overlapping_runs']} (max_active_runs 1)",
+        f"overlapping runs: {f['overlapping_runs']} (max_active_runs 1); sum of run walls {f['sum_of_run_walls']:.0f} s, "
+        f"gaps between runs {f['gaps_between_runs']:.0f} s",
+        "same results (XCom vs in-process) for every run" if not f["runs_with_different_results"]
+        else f"DIFFERENT results for {f['runs_with_different_results']} (see differences in the JSON)",
     ]
     return "\n".join(lines)
 

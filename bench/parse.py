@@ -14,6 +14,8 @@ Figures per file (median of --repeat parses each):
   of the file, DAG validation, serialization). Measured the same way: a warm parent, one fork per
   parse, timed inside the child from before `_parse_file` to its result (the fork itself excluded).
   Each parse therefore imports the DAG module and our package (complaint_ops) afresh, as in production.
+  Beside it, "of which importing complaint_ops": the import of the complaint_ops modules the file
+  names, timed alone in the same kind of fresh child (the part of the parse that is our package's).
 - re-parse: the same file parsed again and again in ONE process (`BundleDagBag` of that file, a fresh
   DAG module each time, our package already imported after the first parse): the lower bound.
 - cold: a new `python -c` process; `import airflow` and the import of Airflow's DagBag/processor
