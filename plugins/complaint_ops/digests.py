@@ -389,11 +389,7 @@ def daily_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping,
     # longest overdue first) and says how many more there are: a digest must stay readable, and small.
     if len(new) > DIGEST_ROWS:
         view["new_complaints"] = sorted(new, key=lambda c: not c["major"])
-    view["more"] = {}
-    for key in ("new_complaints", "overdue", "penalties", "due_soon"):
-        view["more"][key] = max(0, len(view[key]) - DIGEST_ROWS)
-        view[key] = view[key][:DIGEST_ROWS]
-    return view
+    return _capped(view, ("new_complaints", "overdue", "penalties", "due_soon"))
 
 
 def has_news(view: Mapping) -> bool:
@@ -408,12 +404,14 @@ def load_period(conn, first: dt.date, last: dt.date, tz: ZoneInfo, book: PolicyB
     end = day_end(last, tz)
     complaints = db.fetch(conn, "digest_period_complaints", first_date=first, last_date=last)
     ids = [c["id"] for c in complaints]
-    decided: dict[str, dict] = {}
-    for chunk in _chunks(ids):
-        for row in facts.rows(conn, chunk, day_end_at=end, prev_end_at=end):
-            decided[row["id"]] = row
-    for c in complaints:
-        c["severity_class"] = _severity_class(conn, c, decided.get(c["id"]), book)
+    by_id = {c["id"]: c for c in complaints}
+    for chunk in _chunks(ids):  # R1/R2 of a chunk in one statement, not two per complaint
+        rows = {r["id"]: r for r in facts.rows(conn, chunk, day_end_at=end, prev_end_at=end)}
+        counts = facts.Counts(conn)
+        counts.prefetch(rows.values(), lambda r: book.in_force(r["decided_now_date"]) if r["outcome_now"] == "upheld"
+                        else None)
+        for cid in chunk:
+            by_id[cid]["severity_class"] = _severity_class(conn, by_id[cid], rows.get(cid), book, counts)
     orders = db.fetch(conn, "digest_period_orders", first_date=first, last_date=last)
     events: dict[str, dict] = {}
     keys = [o["order_key"] for o in orders if o["kind"] != "stage"]
@@ -428,17 +426,17 @@ def load_period(conn, first: dt.date, last: dt.date, tz: ZoneInfo, book: PolicyB
             "ledger": db.fetch(conn, "digest_period_ledger", first_date=first, last_date=last)}
 
 
-def _severity_class(conn, complaint: dict, row: dict | None, book: PolicyBook) -> str:
+def _severity_class(conn, complaint: dict, row: dict | None, book: PolicyBook, counts: facts.Counts | None = None) -> str:
     """severe | medium | light for upheld complaints (P1/P2 as the policy of the decision date reads the
     facts), else not_upheld, undecided (no decision by the period's end) or duplicate (R1)."""
     if row is None or row["outcome_now"] is None:
         return "undecided"
     if row["outcome_now"] != "upheld":
         return "not_upheld"
-    if facts.duplicate_of(conn, row):
+    if facts.duplicate_of(conn, row, counts):
         return "duplicate"
     decided = row["decided_now_date"]
-    return penalties.severity(facts.penalty_facts(conn, row, book, decided), book.in_force(decided))
+    return penalties.severity(facts.penalty_facts(conn, row, book, decided, counts=counts), book.in_force(decided))
 
 
 def _status(order: Mapping, end: dt.datetime) -> str:
@@ -591,7 +589,7 @@ def revisit_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping) -> d
         owners[o["owner_id"] or "-"].append(o)
     by_owner = [{"owner": org.name(k) or "—", "department": org.dept(org.staff_department(k)), **_rates(v), **_outcomes(v)}
                 for k, v in sorted(owners.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
-    return {
+    view = {
         "kind": "D3", "month": f"{data['first']:%Y-%m}", **_period_common(data, org, scope, recipient),
         "summary": {**_rates(revisits), **_outcomes(revisits), "follow_ups": sum(o["rule"] == "F4" for o in revisits)},
         "letters": _rates(letters),
@@ -599,6 +597,19 @@ def revisit_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping) -> d
         "records": records,
         "unhappy": [r for r in records if r["outcome"] == "unsatisfied"],
     }
+    return _capped(view, ("records", "unhappy"))
+
+
+def _capped(view: dict, keys: Iterable[str]) -> dict:
+    """Lists of a message shown up to DIGEST_ROWS rows: `counts` keeps their full length, `more` what is
+    left out (a month of revisits at a thousand complaints a day would be a 10 MB mail)."""
+    view.setdefault("counts", {})
+    view.setdefault("more", {})
+    for key in keys:
+        view["counts"][key] = len(view[key])
+        view["more"][key] = max(0, len(view[key]) - DIGEST_ROWS)
+        view[key] = view[key][:DIGEST_ROWS]
+    return view
 
 
 def half_year_view(data: Mapping, org: Org, scope: Scope, recipient: Mapping) -> dict:

@@ -325,3 +325,16 @@ def test_d1_lists_are_capped_but_counts_and_totals_cover_everything():
         assert f"({n})" in r.text and f"({n})" in r.html
     small = digests.daily_view(day_data(), o, digests.WHOLE, o.recipient(o.staff["GM"]))
     assert not any(small["more"].values()) and "not listed" not in mail.render("D1", small, "en").text
+
+
+def test_d3_record_is_capped_but_counted():
+    data = period_data()
+    revisit = next(o for o in data["orders"] if o["kind"] == "revisit")
+    n = digests.DIGEST_ROWS + 5
+    data["orders"] = [dict(revisit, order_key=f"R{i}:revisit:1", complaint_id=f"R{i}") for i in range(n)]
+    o = org()
+    v = digests.revisit_view(data, o, digests.WHOLE, o.recipient(o.staff["GM"]))
+    assert v["counts"]["records"] == n and len(v["records"]) == digests.DIGEST_ROWS and v["more"]["records"] == 5
+    for lang, more in (("en", "and 5 more not listed"), ("zh", "另有 5 条未列出")):
+        r = mail.render("D3", v, lang)
+        assert more in r.text and more in r.html and f"({n})" in r.text
