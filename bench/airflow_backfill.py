@@ -75,6 +75,23 @@ def url_of(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+def code_version() -> dict:
+    """The engine code measured: commit, files changed beside it, and a fingerprint of plugins/, dags/,
+    sql/ as they are on disk (other people edit the repository while benchmarks run)."""
+    import hashlib
+    import subprocess
+
+    digest = hashlib.sha1()
+    for path in sorted(p for d in ("plugins", "dags", "sql") for p in (ROOT / d).rglob("*")
+                       if p.is_file() and p.suffix in (".py", ".sql", ".yaml", ".yml", ".toml")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "plugins", "dags", "sql"], capture_output=True,
+                           text=True).stdout.split("\n")
+    return {"commit": commit, "uncommitted": [ln[3:] for ln in dirty if ln.strip()], "fingerprint": digest.hexdigest()[:12]}
+
+
 # --- dates and databases ---------------------------------------------------------------------------
 
 
@@ -427,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"backfill {first}..{last}: {len(dates)} working days, {len(all_dates)} runs, from {db_name(args.size)}",
           flush=True)
 
+    code = code_version()
     home = Path(tempfile.mkdtemp(prefix="co-bench-airflow-"))
     (home / "airflow").mkdir()
     catcher, stack, left = None, None, []
@@ -461,7 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         retried = [(r["run_id"], t["task_id"], t["try_number"]) for r in runs for t in r["tasks"].values()
                    if t["try_number"] != 1]
         f = figures(runs, inproc, set(dates), created_at)
+        code_after = code_version()
         result = {
+            "code": code, "code_changed_during_run": code_after["fingerprint"] != code["fingerprint"],
             "size": args.size, "database": db_name(args.size), "dates": {"first": first, "last": last,
                                                                           "working": dates, "runs": len(all_dates)},
             "executor": "LocalExecutor", "max_active_runs": 1, "parallelism": 8, "machine": machine(),
@@ -475,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
         print(table(f))
         if retried:
             print(f"WARNING: retried tasks distort the figures: {retried}")
+        print(f"code: {code['commit']}" + (f" + uncommitted {code['uncommitted']}" if code["uncommitted"] else ""))
+        if result["code_changed_during_run"]:
+            print("WARNING: plugins/, dags/ or sql/ changed during the run: in-process and Airflow may have run "
+                  "different code; run again")
         print(f"saved {path}")
     finally:
         if stack is not None:

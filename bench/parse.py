@@ -188,6 +188,23 @@ def cold_one(path: str) -> dict:
     return _parse_once(path, attempts)
 
 
+def code_version() -> dict:
+    """The engine code measured: commit, files changed beside it, and a fingerprint of plugins/, dags/,
+    sql/ as they are on disk (other people edit the repository while benchmarks run)."""
+    import hashlib
+    import subprocess
+
+    digest = hashlib.sha1()
+    for path in sorted(p for d in ("plugins", "dags", "sql") for p in (ROOT / d).rglob("*")
+                       if p.is_file() and p.suffix in (".py", ".sql", ".yaml", ".yml", ".toml")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "plugins", "dags", "sql"], capture_output=True,
+                           text=True).stdout.split("\n")
+    return {"commit": commit, "uncommitted": [ln[3:] for ln in dirty if ln.strip()], "fingerprint": digest.hexdigest()[:12]}
+
+
 # --- the orchestrating process ---------------------------------------------------------------------
 
 
@@ -268,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     files = [str(Path(f).resolve()) for f in args.files] or sorted(str(f) for f in DAGS.glob("*.py"))
     cold_repeat = args.cold_repeat or args.repeat
     me = str(Path(__file__).resolve())
+    code = code_version()
     with tempfile.TemporaryDirectory(prefix="co-bench-parse-") as tmp:
         home = Path(tmp)
         env = clean_env(home)
@@ -319,8 +337,10 @@ def main(argv: list[str] | None = None) -> int:
         })
     if measured["attempts_outside_parses"]:
         problems.append(f"attempts outside the timed parses (Airflow's own): {measured['attempts_outside_parses']}")
+    if code_version()["fingerprint"] != code["fingerprint"]:
+        problems.append("plugins/, dags/ or sql/ changed during the run: run again")
     result = {
-        "target_ms": TARGET_MS, "target_refers_to": "warm", "repeat": args.repeat, "cold_repeat": cold_repeat,
+        "code": code, "target_ms": TARGET_MS, "target_refers_to": "warm", "repeat": args.repeat, "cold_repeat": cold_repeat,
         "report_repeat": args.report_repeat, "method": __doc__.strip(), "complaint_ops_db": UNREACHABLE_DB,
         "connections_defined": 0, "machine": common.machine(), "files": rows, "problems": problems,
         "all_within_target": all(r["warm_ms"] <= TARGET_MS for r in rows),
@@ -331,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
           f"COMPLAINT_OPS_DB={UNREACHABLE_DB}, no Connection defined.")
     print("problems: " + ("; ".join(problems) if problems else "none (no import error, no network/DB/process attempt "
                                                                  "during any parse)"))
+    print(f"code: {code['commit']}" + (f" + uncommitted {code['uncommitted']}" if code["uncommitted"] else ""))
     print(f"saved {path}")
     return 1 if problems else 0
 
