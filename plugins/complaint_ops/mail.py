@@ -74,6 +74,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import Engine
 
 from complaint_ops import db, settings
+from complaint_ops.redact import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -171,19 +172,6 @@ def check_address(value: str | None, what: str = "address") -> str:
     if not _ADDRESS.match(value) or len(value) > 254:
         raise InvalidAddress(f"{what}: {value!r} is not an e-mail address")
     return value
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678: the first three and last four digits of a mobile number; shorter numbers keep
-    only their last two digits. Never the whole number."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", str(phone))
-    if len(digits) >= 11:
-        return f"{digits[-11:-8]}****{digits[-4:]}"
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-2:]}" if len(digits) > 8 else "****" + digits[-2:]
-    return "****" if digits else ""
 
 
 def fmt_money(value: Any) -> str:
