@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from complaint_ops import intake
 from complaint_ops.cli import main
+from tests import figures
 from tests.factories import NOW, complaint, event, org
 
 
@@ -121,6 +122,7 @@ def test_records_contradicting_what_is_known_are_rejected(engine, tmp_path, bad,
     intake.import_file(engine, write_jsonl(tmp_path / "a.jsonl", org() + [
         complaint("C1"), event("e1", "C1", "E1", "2026-03-02T15:00:00+08:00")]), now=NOW)
     report = intake.import_file(engine, write_jsonl(tmp_path / "b.jsonl", [bad]), now=NOW)
+    figures.count("bad inputs tried")
     assert len(report.rejected) == 1
     assert report.rejected[0].field == field and reason in report.rejected[0].reason
 
