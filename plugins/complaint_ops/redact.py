@@ -40,8 +40,9 @@ def mask_phones(text: str) -> str:
     return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
-def _ours(name: str) -> bool:
-    return name == PACKAGE or name.startswith(PACKAGE + ".")
+def _ours(name) -> bool:
+    # logging.makeLogRecord (structlog's formatter uses it) calls the factory with name=None
+    return isinstance(name, str) and (name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
 def _masking_factory(previous):

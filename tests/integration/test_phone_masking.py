@@ -43,6 +43,8 @@ def test_our_log_records_are_masked_and_only_ours(caplog):
     logging.getLogger("someone.else").warning("build 13812345678")
     assert caplog.records[0].getMessage() == "customer K1 called from 138****5678"
     assert caplog.records[1].getMessage() == "build 13812345678"  # not ours to rewrite
+    copied = logging.makeLogRecord(caplog.records[0].__dict__)  # structlog's formatter does this (name=None first)
+    assert copied.getMessage() == "customer K1 called from 138****5678"
 
 
 def test_without_the_masking_the_number_would_leak(caplog):
