@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import warnings
 from urllib.parse import quote
 
 import pytest
@@ -21,7 +20,8 @@ import pytest
 from tests.e2e import harness
 from tests.e2e.test_dag_test import DAY, dags_test
 
-pytestmark = [pytest.mark.e2e, pytest.mark.pg]
+pytestmark = [pytest.mark.e2e, pytest.mark.pg,
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]  # 127.0.0.1 only
 LOGIN = "ops@e2e.test"
 
 
@@ -42,11 +42,6 @@ class AuthSmtpCatcher(harness.SmtpCatcher):
 
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=authenticator,
                                      auth_require_tls=False, auth_required=True)
-
-    def start(self):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return super().start()
 
 
 def test_no_password_in_any_task_log(tmp_path, pg_database):

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import re
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from complaint_ops import business_calendar, daily, demo, mail, redact
 from complaint_ops.cli import main
@@ -89,3 +89,25 @@ def test_no_phone_number_in_any_log_or_mail_over_a_demo_run_and_a_bad_import(eng
         assert not pattern.search(logged), f"{number} in a log"
         assert not any(pattern.search(s) for s in stored), f"{number} in a stored message"
         assert not pattern.search(captured), f"{number} in a sent message"
+
+
+def test_a_task_failure_quoting_a_phone_number_is_mailed_to_ops_masked(engine, tmp_path, monkeypatch, caplog):
+    """on_failure_callback mails the exception's text to ops: a database error's DETAIL may quote a row."""
+    from types import SimpleNamespace
+
+    from complaint_ops import ops
+
+    url = make_url(engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("AIRFLOW_CONN_COMPLAINTS_DB", '{"conn_type": "sqlite", "host": "%s"}' % url.database
+                       if url.get_backend_name() == "sqlite" else url.set(drivername="postgres").render_as_string(False))
+    monkeypatch.setenv("COMPLAINT_OPS_VAR", str(tmp_path))
+    monkeypatch.delenv("COMPLAINT_OPS_SMTP_URL", raising=False)
+    error = ValueError("duplicate key: DETAIL Key (phone)=(13812345678) already exists")
+    ops.on_task_failure({"ti": SimpleNamespace(dag_id="complaint_ops_daily", task_id="run_day", try_number=1),
+                         "dag_run": SimpleNamespace(run_id="manual__1", run_type="manual"), "exception": error})
+    with engine.connect() as conn:
+        [(subject, body_text, body_html)] = conn.execute(text(
+            "SELECT subject, body_text, body_html FROM mail_outbox WHERE kind = 'OPS'")).all()
+    assert "138****5678" in body_text
+    for where in (subject, body_text, body_html, caplog.text):
+        assert not spaced("13812345678").search(where)
