@@ -301,7 +301,7 @@ def _timestamp(rec: dict, name: str, tz: ZoneInfo, *, required: bool) -> dt.date
 
 def _short(value: Any, limit: int = 60) -> str:
     """A value quoted for an error message, cut short (a 1 MB field must not become a 1 MB message)."""
-    text_ = repr(value)
+    text_ = str(value) if isinstance(value, Decimal) else repr(value)
     return text_ if len(text_) <= limit else text_[:limit] + f"... ({len(str(value))} characters)"
 
 
