@@ -80,3 +80,26 @@ def test_settings_and_ops_addresses_with_line_breaks_are_refused(s, smtp, monkey
     [(_frm, to, raw)] = handler.accepted
     assert to == ["ops@example.com"] and raw.count(b"\nSubject:") == 1
     nothing_evil_reached(handler)
+
+
+def test_markup_in_names_and_text_arrives_escaped_in_html_and_as_written_in_text(s, smtp):  # noqa: F811
+    """Intake refuses '<' '>' in names, but '&' and quotes are legal, and a staff sync may bring more."""
+    handler, config = smtp
+    load_day(s)
+    name, customer = '孙 & "主管" <b>x</b>', "K&R <i>贸易</i> '公司'"
+    with s.engine.begin() as conn:
+        conn.execute(text("UPDATE staff SET name = :n WHERE id = 'ACC1'"), {"n": name})
+        conn.execute(text("UPDATE customers SET name = :n WHERE id = 'K3'"), {"n": customer})
+    queue(s.engine)
+    mail.drain(s.engine, now=T0, transport=config)
+    figures.count("bad inputs tried", 2)
+    seen = 0
+    for _frm, _to, message in handler.messages():
+        html = message.get_body(("html",)).get_content()
+        plain = message.get_body(("plain",)).get_content()
+        for value in (name, customer):
+            if value in plain:
+                seen += 1
+                assert value not in html and "<b>x</b>" not in html and "<i>贸易</i>" not in html
+                assert "&lt;b&gt;x&lt;/b&gt;" in html or "&lt;i&gt;贸易&lt;/i&gt;" in html
+    assert seen >= 2, "the names were in the messages (text), escaped in HTML"
