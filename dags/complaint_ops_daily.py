@@ -5,7 +5,9 @@ Runs after each business day closes (19:30 Asia/Shanghai) for that business date
 `calendar_check` → `derive_orders` (deadline scan: stage orders, follow-ups, second-round
 investigations) → `run_day` (O1 overdue 压单, P1–P10 penalties, the append-only ledger; D1 digests and
 alerts queued in the same transaction) → `send_mail` (one pass over the outbox). `data_quality` runs
-beside them and mails its findings to ops.
+beside them, reading as the read-only role (Connection `complaints_db_reporting`), and mails its
+findings to ops. Every other task connects as the application role (`complaints_db`), which may append
+to the ledger but never edit or delete it (README, "Database roles").
 
 **Business date:** the run's logical date in Asia/Shanghai (never `ds`, which is UTC); a trigger
 without a logical date uses `run_after`; conf `{"business_date": "YYYY-MM-DD"}` overrides.

@@ -75,6 +75,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import Engine
 
 from complaint_ops import db, settings
+from complaint_ops.redact import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -172,19 +173,6 @@ def check_address(value: str | None, what: str = "address") -> str:
     if not _ADDRESS.match(value) or len(value) > 254:
         raise InvalidAddress(f"{what}: {value!r} is not an e-mail address")
     return value
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678: the first three and last four digits of a mobile number; shorter numbers keep
-    only their last two digits. Never the whole number."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", str(phone))
-    if len(digits) >= 11:
-        return f"{digits[-11:-8]}****{digits[-4:]}"
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-2:]}" if len(digits) > 8 else "****" + digits[-2:]
-    return "****" if digits else ""
 
 
 def fmt_money(value: Any) -> str:
@@ -847,8 +835,10 @@ def _sender_from(options: Mapping[str, Any], fallback_login: str | None, what: s
 
 def parse_smtp_url(url: str, source: str = "COMPLAINT_OPS_SMTP_URL") -> SmtpSettings | CaptureSettings:
     """smtp://[user[:password]@]host[:port][?starttls=1&ssl=0&from=a@b&from_name=..&timeout=30&verify=1],
-    smtps://... (SSL, port 465), or capture:[/directory]. User and password are percent-decoded."""
-    check_header(source, url)
+    smtps://... (SSL, port 465), or capture:[/directory]. User and password are percent-decoded.
+    No error quotes the URL: it may hold the password."""
+    if _LINE_BREAKS.search(url):
+        raise HeaderInjection(f"{source} contains a line break (CR/LF): refused")
     parts = urlsplit(url)
     options = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
     if parts.scheme == "capture":
@@ -897,6 +887,18 @@ def settings_from_connection(conn: Any, conn_id: str = CONN_ID) -> SmtpSettings:
                         verify_tls=_flag(extra.get("verify_tls", True), f"{what} verify_tls"), source=what)
 
 
+def _mask_in_task_logs(secret: str) -> None:
+    """Inside Airflow, have its secrets masker redact `secret` from every task log line. Airflow does
+    this itself for Connection passwords; a password from the environment is ours to register."""
+    if "airflow" not in sys.modules:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - an older or newer layout: nothing logs the password anyway
+        return
+    mask_secret(secret)
+
+
 def _airflow_connection(conn_id: str):
     """The Connection, or None when Airflow is not in use here or it is not defined. Outside an Airflow
     process it is looked up only when AIRFLOW_CONN_<ID> is set (importing Airflow takes seconds)."""
@@ -919,7 +921,10 @@ def smtp_settings(conn_id: str = CONN_ID) -> SmtpSettings | CaptureSettings:
     """COMPLAINT_OPS_SMTP_URL, else the Airflow Connection `complaints_smtp`, else the local capture."""
     url = os.environ.get("COMPLAINT_OPS_SMTP_URL")
     if url:
-        return parse_smtp_url(url)
+        config = parse_smtp_url(url)
+        if isinstance(config, SmtpSettings) and config.password:
+            _mask_in_task_logs(config.password)
+        return config
     conn = _airflow_connection(conn_id)
     if conn is not None:
         return settings_from_connection(conn, conn_id)

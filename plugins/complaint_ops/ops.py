@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect
 
-from complaint_ops import business_calendar, db
+from complaint_ops import business_calendar, db, redact
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ def notify(subject: str, body: str, *, key: str, now: dt.datetime | None = None)
     from complaint_ops.connections import engine_from_connection
 
     now = now or dt.datetime.now(dt.timezone.utc)  # a timestamp for the outbox row, not a decision
+    # An exception's text may quote data (a database error's DETAIL): no phone number leaves unmasked.
+    subject, body = redact.mask_phones(subject), redact.mask_phones(body)
     log.warning("ops: %s\n%s", subject, body)
     try:
         mail.send_ops(engine_from_connection(), subject=subject, body=body, key=key, recipients=ops_recipients(), now=now)

@@ -1,7 +1,8 @@
 """What the DAGs' tasks do, one function each, so DAG files only wire them.
 
 Every function takes the Airflow context, reaches our database through Connection `complaints_db`
-(never Airflow's metadata DB), logs, and returns a short JSON-able summary (shown as the task's XCom).
+(the application role on PostgreSQL; never Airflow's metadata DB) - or, when it only reads,
+`complaints_db_reporting` (the read-only role) - logs, and returns a short JSON-able summary (the XCom).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from complaint_ops import alerts, business_calendar, daily, db, ops, orders, scheduling, settings
-from complaint_ops.connections import engine_from_connection
+from complaint_ops.connections import database_role, engine_from_connection, reporting_engine
 from complaint_ops.errors import CalendarRangeError
 from complaint_ops.policy import load_policy
 
@@ -117,10 +118,14 @@ def queue_reports(context: Mapping[str, Any]) -> dict:
 
 
 def data_quality(context: Mapping[str, Any]) -> dict:
-    """Findings reach ops by mail (and the log); the task itself succeeds so the day's run goes on."""
+    """Findings reach ops by mail (and the log); the task itself succeeds so the day's run goes on.
+    It only reads, so it reads as the read-only reporting role (Connection `complaints_db_reporting`);
+    the mail to ops is queued through `complaints_db` like every other message."""
     day = _day(context)
-    findings = ops.data_quality(engine_from_connection(), day)
+    engine = reporting_engine()
+    findings = ops.data_quality(engine, day)
     if findings:
         body = "\n".join(f"- {f.check}: {f.detail}" for f in findings)
         ops.notify(f"[complaint-ops] data quality {day}: {len(findings)} findings", body, key=f"dq:{day}")
-    return {"business_date": day.isoformat(), "findings": {f.check: f.count for f in findings}}
+    return {"business_date": day.isoformat(), "findings": {f.check: f.count for f in findings},
+            "read_as": database_role(engine)}

@@ -81,12 +81,25 @@ def url_as(url: str, drivername: str) -> str:
     return make_url(url).set(drivername=drivername).render_as_string(hide_password=False)
 
 
-def airflow_conn_for(url: str) -> str:
-    """AIRFLOW_CONN_COMPLAINTS_DB for one of our database URLs: `postgres://...` (provider-hook path) or
-    a sqlite JSON connection."""
+APP_ROLE = "complaint_ops_app"  # what the DAG tasks connect as on PostgreSQL (migration 0006)
+REPORTING_ROLE = "complaint_ops_reporting"  # what read-only tasks connect as
+
+
+def airflow_conn_for(url: str, role: str = APP_ROLE, password: str | None = None) -> str:
+    """AIRFLOW_CONN_COMPLAINTS_DB for one of our database URLs: `postgres://...` (provider-hook path) as
+    the least-privileged `role` (the database was migrated by its owner), or a sqlite JSON connection."""
     if url.startswith("sqlite"):
         return json.dumps({"conn_type": "sqlite", "host": make_url(url).database})
-    return url_as(url, "postgres")
+    parsed = make_url(url).set(drivername="postgres", username=role)
+    if password is not None:
+        parsed = parsed.set(password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def complaints_connections(url: str) -> dict[str, str]:
+    """Both Connections the DAGs use: the application role, and the reporting role for read-only tasks."""
+    return {"AIRFLOW_CONN_COMPLAINTS_DB": airflow_conn_for(url),
+            "AIRFLOW_CONN_COMPLAINTS_DB_REPORTING": airflow_conn_for(url, REPORTING_ROLE)}
 
 
 # --- subprocesses ----------------------------------------------------------------------------------

@@ -94,8 +94,7 @@ def test_dags_test_posts_the_day_and_mails_its_digests(airflow_home, databases, 
     expected_mail = harness.outbox_keys(harness.outbox(twin, DAY, DAY))
     assert expected_ledger and expected_mail, "the demo day must post entries and queue digests"
 
-    env = {**base_env, "AIRFLOW_CONN_COMPLAINTS_DB": harness.airflow_conn_for(url),
-           "AIRFLOW_CONN_COMPLAINTS_SMTP": smtp_catcher.url}
+    env = {**base_env, **harness.complaints_connections(url), "AIRFLOW_CONN_COMPLAINTS_SMTP": smtp_catcher.url}
     clean_exit = dags_test(env, DAY, tmp_path / "dags-test.log")
 
     # Airflow's view: the manual run and every task of it succeeded, each at the first try.

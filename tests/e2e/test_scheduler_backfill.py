@@ -80,8 +80,8 @@ def stack(request, executor, pg_database, smtp_catcher, tmp_path):
         AIRFLOW__CORE__EXECUTOR=executor,
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{port}/execution/",
         AIRFLOW__CORE__PARALLELISM="8",
-        AIRFLOW_CONN_COMPLAINTS_DB=harness.airflow_conn_for(complaints_url),
         AIRFLOW_CONN_COMPLAINTS_SMTP=smtp_catcher.url,
+        **harness.complaints_connections(complaints_url),  # the app and reporting roles, not the owner
     )
     if executor == "CeleryExecutor":
         env.update(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from complaint_ops.intake import RecordError, normalize
+from tests import figures
 from tests.factories import complaint, event
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -66,6 +67,7 @@ def test_bad_complaint_field_is_named_with_a_reason(overrides, field, reason):
     record = complaint("C1", **overrides)
     if overrides.get("customer_id", 1) is None:
         del record["customer_id"]
+    figures.count("bad inputs tried")
     with pytest.raises(RecordError) as err:
         normalize(record, TZ)
     assert err.value.field == field
@@ -87,6 +89,7 @@ def test_bad_complaint_field_is_named_with_a_reason(overrides, field, reason):
     ],
 )
 def test_bad_master_data_field_is_named(record, field, reason):
+    figures.count("bad inputs tried")
     with pytest.raises(RecordError) as err:
         normalize(record, TZ)
     assert err.value.field == field

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from complaint_ops import intake
 from complaint_ops.cli._common import engine_for
+from complaint_ops.errors import ImportFileError
 
 
 def register(sub) -> None:
@@ -23,8 +24,13 @@ def _import(args) -> int:
     status = 0
     for path in args.files:
         # The wall clock is read here, at the edge: "in the future" means after this import started.
-        report = intake.import_file(engine, path, args.type, now=dt.datetime.now(dt.timezone.utc),
-                                    write_rejects=not args.no_rejects_file)
+        try:
+            report = intake.import_file(engine, path, args.type, now=dt.datetime.now(dt.timezone.utc),
+                                        write_rejects=not args.no_rejects_file)
+        except ImportFileError as exc:  # this file is refused whole; the next ones are still imported
+            print(f"complaint-ops: error: {exc}", file=sys.stderr)
+            status = 1
+            continue
         for reject in report.rejected:
             print(f"{path}: {reject}", file=sys.stderr)
         print(report.summary())
