@@ -46,6 +46,7 @@ def floor(engine, day: dt.date) -> tuple[float, int]:
 
 def measure(size: str, repeat: int, profile: str | None = None) -> dict:
     engine = db.make_engine(db_url(size))
+    db.upgrade(engine)  # a database built by an older checkout gets this one's migrations (cheap at head)
     book = load_policy()
     now = dt.datetime.now(dt.timezone.utc)
     day = END_DATE

@@ -44,6 +44,7 @@ def drop_copy() -> None:
 
 def replay(url: str, size: str, days: int) -> dict:
     engine = db.make_engine(url)
+    db.upgrade(engine)  # a database built by an older checkout gets this one's migrations
     with engine.connect() as conn:
         calendar = business_calendar.load(conn)
     working = [d for d in _dates(calendar, END_DATE - dt.timedelta(days=1), days)]
