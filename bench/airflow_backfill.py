@@ -30,6 +30,10 @@
    process start, DAG file parse, API calls, XCom, logging). data_quality runs beside derive_orders in
    Airflow and after send_mail in-process, so the run-level share is if anything understated. Total
    backfill wall = from the `complaint-ops backfill` command to the end of the last run.
+   Our own code also costs something once per task process (the first call: provider hook import,
+   policy, engine; for run_day the digest/mail modules and templates): a fresh process calls
+   calendar_check and a dry run of run_day three times each (`cold_start`, first call minus the others),
+   to show how much of the per-task overhead is ours rather than Airflow's.
 6. Same work: each Airflow task's result (its XCom) is compared with the in-process result of the same
    callable for the same date (`same_work`, `differences`); the run's queued mail is shown, because the
    first working day of a month also renders the D2/D3 period reports (and early June/December D4),
@@ -127,6 +131,25 @@ def copy_database(name: str, template: str | None, attempts: int = 20) -> None:
         engine.dispose()
 
 
+def migrate_copy(name: str) -> dict:
+    """Bring a copy to the code's schema revision as its owner (the benchmark database may predate the
+    latest migration; the original is not touched). Returns the revisions before and after."""
+    engine = db.make_engine(url_of(name))
+    try:
+        before = db.current_revision(engine)
+        db.upgrade(engine)
+        return {"before": before, "after": db.current_revision(engine)}
+    finally:
+        engine.dispose()
+
+
+def connections(url: str) -> dict[str, str]:
+    """The Connections the DAG's tasks use (application role, reporting role), as the e2e harness sets them."""
+    if hasattr(harness, "complaints_connections"):
+        return harness.complaints_connections(url)
+    return {"AIRFLOW_CONN_COMPLAINTS_DB": harness.airflow_conn_for(url)}
+
+
 def drop_databases(names: list[str]) -> None:
     engine = admin_engine()
     with engine.connect() as conn:
@@ -150,6 +173,42 @@ def task_context(day: dt.date) -> dict:
     return {"dag_run": dag_run, "logical_date": moment}
 
 
+# A fresh process, as a task process is once it has parsed the DAG file (the task SDK and complaint_ops.tasks
+# imported: not timed), calls one of our functions three times: the first call pays what a task process
+# pays for our own code (the provider hook import, policy, engine, digests/mail/templates for run_day).
+COLD_PROBE = """
+import datetime as dt, json, sys, time
+import airflow.sdk
+from complaint_ops import tasks
+from complaint_ops.connections import engine_from_connection
+what, day = sys.argv[1], dt.date.fromisoformat(sys.argv[2])
+moment = dt.datetime.combine(day, dt.time(19, 30), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+ctx = {"dag_run": type("R", (), {"conf": {}, "run_type": "backfill", "run_after": moment})(), "logical_date": moment}
+def call():
+    if what == "calendar_check":
+        return tasks.calendar_check(ctx)
+    from complaint_ops import daily  # run_day as the task calls it, but a dry run: rolled back, repeatable
+    daily.run_day(engine_from_connection(), day, now=dt.datetime.now(dt.timezone.utc), dry_run=True, mail="archive")
+times = []
+for _ in range(3):
+    t = time.perf_counter(); call(); times.append(time.perf_counter() - t)
+print(json.dumps(times))
+"""
+
+
+def cold_start(day: dt.date) -> dict:
+    """Our own code's first-call cost in a fresh process (environment as set by in_process)."""
+    import subprocess
+
+    found = {}
+    for what in ("calendar_check", "run_day"):
+        out = subprocess.run([sys.executable, "-c", COLD_PROBE, what, day.isoformat()], capture_output=True, text=True,
+                             check=True, timeout=600, cwd=ROOT).stdout
+        times = json.loads(out.strip().splitlines()[-1])
+        found[what] = {"calls": times, "first_call_extra": times[0] - median(times[1:])}
+    return found
+
+
 def in_process(dates: list[dt.date], twin_url: str, smtp_url: str, home: Path) -> dict:
     """Time the five task callables per date on the twin, in this process (environment as a task's)."""
     for key in harness._STRIPPED:
@@ -157,7 +216,7 @@ def in_process(dates: list[dt.date], twin_url: str, smtp_url: str, home: Path) -
     os.environ.update({
         "AIRFLOW_HOME": str(home / "in-process-airflow-home"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_COMPLAINTS_DB": harness.airflow_conn_for(twin_url),
+        **connections(twin_url),
         "AIRFLOW_CONN_COMPLAINTS_SMTP": smtp_url,
         "COMPLAINT_OPS_VAR": str(home / "in-process-var"),
         "COMPLAINT_OPS_OPS_EMAIL": harness.OPS_EMAIL,
@@ -203,7 +262,7 @@ class Stack:
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.port}/execution/",
             AIRFLOW__CORE__PARALLELISM="8",
             AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",  # no scheduled run beside the backfill
-            AIRFLOW_CONN_COMPLAINTS_DB=harness.airflow_conn_for(complaints_url),
+            **connections(complaints_url),
             AIRFLOW_CONN_COMPLAINTS_SMTP=smtp_url,
         )
         self.meta = db.make_engine(meta_url)
@@ -454,12 +513,16 @@ def main(argv: list[str] | None = None) -> int:
         copy_database(TWIN_DB, db_name(args.size))
         copy_database(AIRFLOW_DB, db_name(args.size))
         copy_database(META_DB, None)
+        schema = {name: migrate_copy(name) for name in (TWIN_DB, AIRFLOW_DB)}
         print(f"databases copied in {time.perf_counter() - t:.0f} s", flush=True)
         catcher = harness.SmtpCatcher().start()
 
         print("our own work, in-process, on the twin:", flush=True)
         inproc = in_process(all_dates, url_of(TWIN_DB), catcher.url, home)
         in_process_mails = len(catcher.messages)
+        cold = cold_start(dates[-1])
+        print("our code's first call in a fresh process costs "
+              + ", ".join(f"{k} +{v['first_call_extra']:.2f} s" for k, v in cold.items()), flush=True)
 
         stack = Stack(home / "airflow", url_of(META_DB), url_of(AIRFLOW_DB), catcher.url)
         setup = stack.start()
@@ -487,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
             "executor": "LocalExecutor", "max_active_runs": 1, "parallelism": 8, "machine": machine(),
             "method": __doc__.strip(), "backfill_command": command, "backfill_create_seconds": create_seconds,
             "setup_seconds": setup, "in_process_warmup_seconds": inproc["warmup_seconds"],
+            "cold_start": cold, "schema": schema,
+            "connections": {k: v for k, v in connections(url_of(AIRFLOW_DB)).items()},
             "retried_tasks": retried, "mails_sent": {"in_process": in_process_mails,
                                                      "airflow": len(catcher.messages) - in_process_mails},
             **f,
@@ -495,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         print(table(f))
         if retried:
             print(f"WARNING: retried tasks distort the figures: {retried}")
+        print(f"our own code's first-call cost in a fresh (task) process, counted above as Airflow's: "
+              f"~{cold['calendar_check']['first_call_extra']:.2f} s for a small task, "
+              f"~{cold['run_day']['first_call_extra']:.2f} s for run_day (dry run of {dates[-1]}, first call vs later)")
         print(f"code: {code['commit']}" + (f" + uncommitted {code['uncommitted']}" if code["uncommitted"] else ""))
         if result["code_changed_during_run"]:
             print("WARNING: plugins/, dags/ or sql/ changed during the run: in-process and Airflow may have run "

@@ -1,8 +1,9 @@
 """What the penalty engine and the follow-ups know of a complaint, read from the database.
 
 Shared by the daily run (penalties as of two instants) and the order sync (follow-ups): R1 duplicates,
-R2 repeat counts and R3 collective complaints are counted here, each with one indexed query per
-complaint of the day (never over all history).
+R2 repeat counts and R3 collective complaints are counted here with indexed lookups bounded by each
+complaint's own window (never over all history): for a batch in one statement (`Counts`), else one
+query per complaint.
 """
 
 from __future__ import annotations
