@@ -23,6 +23,8 @@ def collect() -> dict:
     data = {"daily": daily, "builds": builds, "replay": load("replay-1m"), "replay_rerun": load("replay-1m-rerun"),
             "airflow": load("airflow"), "parse": load("parse"), "machine": machine(), "targets": TARGETS,
             "end_date": END_DATE, "per_day": PER_DAY, "written": dt.date.today()}
+    if data["parse"]:
+        data["parse"]["slowest_warm_ms"] = round(max(f["warm_ms"] for f in data["parse"]["files"]))
     if "100k" in daily:
         data["growth"] = {s: daily[s]["run"] / daily["100k"]["run"] for s in daily}
     return data
