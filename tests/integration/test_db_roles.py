@@ -281,5 +281,5 @@ def test_a_database_owner_without_superuser_rights_migrates_and_grants(pg, pg_se
 
 def test_on_sqlite_the_migration_changes_nothing_but_the_revision(sqlite_engine):
     with sqlite_engine.connect() as conn:
-        assert db.current_revision(sqlite_engine) == "0006"
+        assert db.current_revision(sqlite_engine) == db.head_revision()  # 0006 and later ran
         assert "complaint_ops_app" not in " ".join(r[0] or "" for r in conn.execute(text("SELECT sql FROM sqlite_master")))
