@@ -88,10 +88,7 @@ def build(size: str, rebuild: bool = False) -> dict:
     steps["run the day before"] = time.perf_counter() - t
     figures["day_before"] = before
     _analyze(engine)
-    with engine.connect() as conn:
-        figures["table_rows"] = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
-                                 for t in ("complaints", "events", "orders", "ledger", "mail_outbox")}
-        figures["database_size"] = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()
+    figures.update(_sizes(engine))
     engine.dispose()
     save(f"build-{size}", figures)
     print(f"{db_name(size)}: ready ({figures['table_rows']}, {figures['database_size']})")
@@ -217,10 +214,7 @@ def clone(size: str, rebuild: bool) -> dict:
     t = time.perf_counter()
     _analyze(engine)
     steps["vacuum analyze"] = time.perf_counter() - t
-    with engine.connect() as conn:
-        figures["table_rows"] = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
-                                 for t in ("complaints", "events", "orders", "ledger", "mail_outbox")}
-        figures["database_size"] = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()
+    figures.update(_sizes(engine))
     engine.dispose()
     save(f"build-{size}", figures)
     print(f"{db_name(size)}: ready ({figures['table_rows']}, {figures['database_size']})")
@@ -248,6 +242,13 @@ def _clone_sql(conn, table: str):
         else:
             exprs.append(f"o.{name}")
     return text(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(exprs)} FROM bench_base_{table} o")
+
+
+def _sizes(engine) -> dict:
+    with engine.connect() as conn:
+        return {"table_rows": {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
+                               for t in ("complaints", "events", "orders", "ledger", "mail_outbox")},
+                "database_size": conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()}
 
 
 def _analyze(engine) -> None:
