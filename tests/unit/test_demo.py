@@ -600,3 +600,27 @@ def test_demo_data_refuses_an_end_date_that_is_not_in_the_past(tmp_path, capsys)
     future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     assert main(["demo-data", "--end-date", future, "--out", str(tmp_path / "x.jsonl")]) == 2
     assert "not in the past" in capsys.readouterr().err
+
+
+def test_history_mode_holds_org_and_daily_intake_steady_and_closes_old_work():
+    """bench/: demo.History keeps the organisation fixed whatever the size, gives every working day
+    (nearly) the same intake, and leaves nothing open for ever: every complaint received more than a
+    month before the end reaches its closing stage (E4 / I3), bar the few forced never-done cases."""
+    end = dt.date(2026, 6, 30)
+    history = demo.History(scale=2, customers=400, flat=True, settle=True)
+    days = len(demo._days(4, end, "CN"))
+    small = list(demo.generate(4, 3, end, days * 20, history=history))
+    large = list(demo.generate(4, 3, end, days * 40, history=history))
+    staff = lambda recs: sorted(r["id"] for r in recs if r["type"] == "staff")  # noqa: E731
+    assert staff(small) == staff(large) and sum(r["type"] == "customer" for r in large) == 400
+    per_day = Counter(r["received_at"][:10] for r in large if r["type"] == "complaint")
+    assert len(per_day) == days
+    assert max(per_day.values()) - min(per_day.values()) <= 40 * 0.35  # groups land on some days
+    closing = {r["complaint_id"] for r in large if r.get("stage") in ("E4", "I3")}
+    old = [r for r in large if r["type"] == "complaint" and r["received_at"][:10] < "2026-05-25"]
+    open_old = [r["id"] for r in old if r["id"] not in closing]
+    assert len(open_old) <= len(demo.FORCED) + 3, open_old[:10]
+    default = list(demo.generate(4, 3, end, days * 40))  # without History: some complaints stay open
+    closing_default = {r["complaint_id"] for r in default if r.get("stage") in ("E4", "I3")}
+    old_default = [r for r in default if r["type"] == "complaint" and r["received_at"][:10] < "2026-05-25"]
+    assert sum(r["id"] not in closing_default for r in old_default) > len(open_old) + 20
