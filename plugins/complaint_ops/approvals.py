@@ -72,10 +72,10 @@ def decide(engine: Engine, key_or_id: str, decision: str, *, by: str, at: dt.dat
         return DecisionResult(proposal["proposal_key"], decision, False, posting)
 
 
-def listing(conn, status: str = "proposed") -> list[dict]:
+def listing(conn, status: str = "proposed", rows: list[dict] | None = None) -> list[dict]:
     """Proposals with their status: proposed, approved, rejected, or superseded (waiting, but the facts
-    known now no longer call for it: it cannot be approved)."""
-    rows = db.fetch(conn, "proposals_list")
+    known now no longer call for it: it cannot be approved). `rows`: these proposals instead of all."""
+    rows = db.fetch(conn, "proposals_list") if rows is None else rows
     waiting = sorted({r["complaint_id"] for r in rows if r["decision"] is None})
     justified = justified_proposals(conn, waiting, load_policy()) if waiting else set()
     for r in rows:

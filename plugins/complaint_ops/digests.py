@@ -306,10 +306,9 @@ def waiting_approvals(conn, day: dt.date, end: dt.datetime, calendar: WorkCalend
     from complaint_ops import approvals  # approvals imports the daily run, which may import this module
 
     out = []
-    for p in approvals.listing(conn, "all"):
-        if p["business_date"] > day or p["status"] == "superseded":
-            continue
-        if p["decided_at"] is not None and p["decided_at"] < end:
+    waiting = db.fetch(conn, "proposals_waiting_at", day=day, day_end_at=end)  # not every proposal of history
+    for p in approvals.listing(conn, "all", rows=waiting):
+        if p["status"] == "superseded":
             continue
         try:
             waiting = calendar.working_days_between(p["business_date"], day)
