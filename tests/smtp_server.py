@@ -25,6 +25,7 @@ class Handler:
         self.data_seen: list[bytes] = []  # every DATA the server received, answered or not
         self.accepted: list[tuple[str, list[str], bytes]] = []
         self.dropped: list[bytes] = []  # DATA received, the connection closed before the answer: may be delivered
+        self.on_data = None  # called with each message's raw bytes as it arrives (a test's hook)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_script:
@@ -39,6 +40,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.data_seen.append(envelope.original_content)
+        if self.on_data:
+            self.on_data(envelope.original_content)
         answer = self.data_script.pop(0) if self.data_script else "250 2.0.0 queued"
         if not answer.startswith("250"):
             figures.count("faults injected")

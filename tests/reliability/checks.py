@@ -47,6 +47,16 @@ class Findings:
                 "messages lost": len(self.messages_lost), "messages duplicated": len(self.messages_duplicated)}
 
 
+def require(found: Findings, what: str) -> None:
+    """Count what was found in the suite's figures, then fail if anything was."""
+    from tests import figures
+
+    for name, n in found.counts().items():
+        figures.count(name, n)
+    if found:
+        raise AssertionError(f"{what}: {found}")
+
+
 # --- reading -------------------------------------------------------------------------------------------
 
 
@@ -92,6 +102,31 @@ def snapshot(engine) -> dict[str, list]:
         for table in sorted(inspect(conn).get_table_names()):
             if table != "alembic_version":
                 out[table] = sorted(tuple(str(v) for v in r) for r in conn.execute(text(f'SELECT * FROM "{table}"')))
+    return out
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def content(engine) -> dict[str, list]:
+    """What the data says, without the database's own bookkeeping: every table, minus integer surrogate
+    keys (a PostgreSQL sequence is not rolled back with a failed run, so a retry's ids may skip), columns
+    the server stamps with its clock, and `day_runs` (how often a date ran, and the last run's summary).
+    Equal for a clean run and a failed run followed by its retry."""
+    from sqlalchemy import Integer, inspect
+
+    out = {}
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        for table in sorted(inspector.get_table_names()):
+            if table in ("alembic_version", "day_runs"):
+                continue
+            columns = [c["name"] for c in inspector.get_columns(table)
+                       if not (c["name"] in ("id", "outbox_id", "reverses_id") and isinstance(c["type"], Integer))
+                       and not any(f in str(c.get("default")).lower() for f in ("current_timestamp", "now()"))]
+            rows = conn.execute(text(f'SELECT {", ".join(columns)} FROM "{table}"'))
+            out[table] = sorted(tuple(str(v) for v in r) for r in rows)
     return out
 
 
@@ -144,6 +179,15 @@ def unknown_reported(engine, day: dt.date) -> Findings:
     found.messages_lost += [f"outbox {i} unknown, not on the attention list" for i in sorted(unknown - attention)]
     if reported != len(unknown):
         found.messages_lost.append(f"data quality reports {reported} unknown messages, the outbox holds {len(unknown)}")
+    return found
+
+
+def retry_added(committed: Outcome, retried: Outcome) -> Findings:
+    """A retry of a run that did commit (its acknowledgement lost) must post and queue nothing."""
+    found = Findings()
+    known = {r["entry_key"] for r in committed.ledger}
+    found.ledger_duplicated += [f"retry posted {r['entry_key']}" for r in retried.ledger if r["entry_key"] not in known]
+    found.messages_duplicated += [f"retry queued {key}" for key in sorted(retried.messages - committed.messages)]
     return found
 
 

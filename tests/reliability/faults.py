@@ -18,11 +18,12 @@ class StatementKiller:
     def __init__(self, engine: Engine, admin: Engine | None = None):
         self.engine, self.admin = engine, admin
         self.left: int | None = None
+        self.seen = 0  # statements since `arm`
         self.fired: str | None = None  # the statement that met the dead connection
         event.listen(engine, "before_cursor_execute", self._hook)
 
     def arm(self, nth: int) -> None:
-        self.left, self.fired = nth, None
+        self.left, self.fired, self.seen = nth, None, 0
 
     def disarm(self) -> str | None:
         """Stop; the statement killed since `arm`, or None when the run had fewer statements."""
@@ -32,6 +33,7 @@ class StatementKiller:
     def _hook(self, conn, cursor, statement, parameters, context, executemany):
         if self.left is None:
             return
+        self.seen += 1
         self.left -= 1
         if self.left:
             return

@@ -24,11 +24,12 @@ READY_FOR_QUERY = b"Z\x00\x00\x00\x05"
 
 @dataclass
 class Plan:
-    """When to cut: at the `nth` statement boundary after arming, or at the first COMMIT (`nth=None`);
+    """When to cut: at the `nth` statement boundary after arming, or (`commit`) at the nth COMMIT;
     `forward`: let the server execute that message (its reply is lost) or drop it."""
 
-    nth: int | None = None
+    nth: int = 1
     forward: bool = True
+    commit: bool = False
 
 
 @dataclass
@@ -68,7 +69,7 @@ class PgProxy:
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._plan: Plan | None = None
-        self._seen = 0
+        self._seen = self._commits = 0
         self.cuts: list[Cut] = []
         self._links: list[_Link] = []
         self._stopped = False
@@ -80,7 +81,12 @@ class PgProxy:
 
     def arm(self, plan: Plan) -> None:
         with self._lock:
-            self._plan, self._seen = plan, 0
+            self._plan, self._seen, self._commits = plan, 0, 0
+
+    @property
+    def seen(self) -> int:
+        """Statement boundaries since `arm`, up to and including the one cut."""
+        return self._seen
 
     def disarm(self) -> Cut | None:
         """Stop cutting; the cut made since `arm`, if any."""
@@ -109,6 +115,8 @@ class PgProxy:
                 client.close()
                 continue
             server.settimeout(None)
+            for sock in (client, server):  # relay each message at once (Nagle + delayed ACKs cost 40 ms a turn)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             link = _Link(client, server)
             self._links.append(link)
             threading.Thread(target=self._client_to_server, args=(link,), daemon=True).start()
@@ -158,13 +166,13 @@ class PgProxy:
             plan = self._plan
             if plan is None:
                 return None
-            if plan.nth is None:
+            self._seen += 1
+            if plan.commit:
                 if text.strip().upper() != "COMMIT":
                     return None
-            else:
-                self._seen += 1
-                if self._seen != plan.nth:
-                    return None
+                self._commits += 1
+            if (self._commits if plan.commit else self._seen) != plan.nth:
+                return None
             self._plan = None
             cut = Cut(text, plan.forward)
             self.cuts.append(cut)

@@ -43,7 +43,6 @@ from tests import figures
 from tests.conftest import PG_ADMIN_URL
 from tests.factories import NOW, complaint, event
 from tests.reliability import checks
-from tests.reliability.checks import Findings
 from tests.reliability.faults import StatementKiller
 from tests.reliability.pgproxy import PgProxy, Plan
 from tests.reliability.world import (LAST, TIMES, WINDOW, Templates, initial_complaints, internal, internal_ids, load,
@@ -132,12 +131,6 @@ class ComplaintOps(RuleBasedStateMachine):
         for day in days:
             daily.run_day(engine or self.engine, day, now=NOW, mail="send")
             self.ran.add(day)
-
-    def _fault(self, findings: Findings, what: str) -> None:
-        for name, n in findings.counts().items():
-            figures.count(name, n)
-        if findings:
-            raise AssertionError(f"{what}: {findings}")
 
     # --- rules -----------------------------------------------------------------------------------
 
@@ -234,10 +227,7 @@ class ComplaintOps(RuleBasedStateMachine):
             return
         figures.count("faults injected")
         assert failed is not None, f"a run survived its connection killed at: {killed}"
-        after = checks.snapshot(self.engine)
-        changed = sorted(t for t in before if before[t] != after[t])
-        self._fault(Findings(ledger_lost=[f"a failed run of {day} changed {changed}"] if changed else []),
-                    "nothing half-written")
+        assert checks.changed_tables(before, checks.snapshot(self.engine)) == [], f"a failed run of {day} left rows"
 
     @precondition(lambda self: self.env.proxy is not None)
     @rule(day=st.sampled_from(WINDOW), nth=st.one_of(st.none(), st.integers(1, 45)), forward=st.booleans())
@@ -245,7 +235,7 @@ class ComplaintOps(RuleBasedStateMachine):
     def cut_the_link_mid_run(self, day, nth, forward):
         """nth=None: at the COMMIT; forward: the server executes the message, its answer is lost."""
         before, runs = checks.snapshot(self.engine), checks.runs_of(self.engine, day)
-        self.env.proxy.arm(Plan(nth, forward))
+        self.env.proxy.arm(Plan(nth or 1, forward, commit=nth is None))
         failed = None
         try:
             daily.run_day(self.proxied, day, now=NOW, mail="send")
@@ -258,20 +248,14 @@ class ComplaintOps(RuleBasedStateMachine):
             assert failed is not None, "the client cannot know a commit whose answer it never got"
             assert checks.runs_of(self.engine, day) == runs + 1, "the COMMIT reached the server: the run is in"
             self.ran.add(day)
-            committed = checks.ledger_rows(self.engine), checks.outbox(self.engine).keys()
+            committed = checks.Outcome.of(self.engine)
             self._run([day])  # Airflow's retry of the task that "failed"
-            again = checks.ledger_rows(self.engine), checks.outbox(self.engine).keys()
-            self._fault(Findings(ledger_duplicated=[f"retry of {day} posted {len(again[0]) - len(committed[0])} rows"]
-                                 if again[0] != committed[0] else [],
-                                 messages_duplicated=[f"retry of {day} queued again"] if again[1] != committed[1]
-                                 else []), "the retry after a lost commit acknowledgement")
+            checks.require(checks.retry_added(committed, checks.Outcome.of(self.engine)),
+                           "the retry after a lost COMMIT acknowledgement")
         elif failed is None:  # nothing cut, or the pool's ping on checkout (it reconnects)
             self.ran.add(day)
         else:
-            after = checks.snapshot(self.engine)
-            changed = sorted(t for t in before if before[t] != after[t])
-            self._fault(Findings(ledger_lost=[f"a failed run of {day} changed {changed}"] if changed else []),
-                        "nothing half-written")
+            assert checks.changed_tables(before, checks.snapshot(self.engine)) == [], f"a failed run of {day} left rows"
 
     # --- after every step --------------------------------------------------------------------------
 
@@ -281,7 +265,7 @@ class ComplaintOps(RuleBasedStateMachine):
         found = checks.ledger_invariants(checks.ledger_rows(self.engine))
         found += checks.delivery_invariants(self.env.handler.delivered_ids())
         found += checks.unknown_reported(self.engine, LAST)
-        self._fault(found, "invariant")
+        checks.require(found, "invariant")
 
     # --- at the end ------------------------------------------------------------------------------
 
@@ -305,7 +289,7 @@ class ComplaintOps(RuleBasedStateMachine):
         found += checks.against_twin(checks.Outcome.of(self.engine), self._twin())
         rows = checks.ledger_rows(self.engine)
         found += checks.against_o1_reference(checks.o1_posted(rows, internal_ids(self.engine)), o1_reference(self.engine))
-        self._fault(found, "final state")
+        checks.require(found, "final state")
 
     def _twin(self) -> checks.Outcome:
         """A clean run over the same final data: the intake log replayed into a fresh copy, every date

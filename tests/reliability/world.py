@@ -16,7 +16,9 @@ Correctness is judged two ways, both over the *final* data (the intake log repla
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import shutil
+import threading
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -83,7 +85,10 @@ def load(engine, records: list[dict]) -> intake.ImportReport:
 
 class Templates:
     """One migrated database per kind holding the calendar, the company and the initial complaints;
-    `fresh()` copies it for an example (and `drop()` removes the copy)."""
+    `fresh()` copies it for an example, `drop()` removes a copy.
+
+    PostgreSQL forces a checkpoint for every DROP DATABASE (about a second on a busy disk), so copies
+    are dropped by a background thread while the tests go on; `close()` waits for it."""
 
     def __init__(self, kind: str, tmp: Path, pg_admin_url: str | None = None, make_pg=None):
         self.kind, self.tmp, self.admin_url = kind, tmp, pg_admin_url
@@ -93,6 +98,10 @@ class Templates:
         else:
             url = make_pg()
             self.template = url.rsplit("/", 1)[1]
+            self.admin = db.make_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+            self._doomed: queue.Queue[str | None] = queue.Queue()
+            self._dropper = threading.Thread(target=self._drop_in_background, daemon=True)
+            self._dropper.start()
         engine = db.make_engine(url)
         db.upgrade(engine)
         with engine.begin() as conn:
@@ -104,23 +113,18 @@ class Templates:
             cal = business_calendar.load(conn)
             assert {d for d in WINDOW if cal.is_working(d)} == WORKING
         engine.dispose()
-        self.made: list[str] = []
+        self.made: set[str] = set()
 
-    def _admin(self):
-        return db.make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-
-    def fresh(self) -> tuple[str, str]:
-        """(url, name) of a new copy of the template."""
+    def fresh(self, source: str | None = None) -> tuple[str, str]:
+        """(url, name) of a new copy of the template, or of `source` (a copy made earlier, no longer in use)."""
         name = f"co_rel_{uuid.uuid4().hex[:12]}"
         if self.kind == "sqlite":
             path = self.tmp / f"{name}.db"
-            shutil.copyfile(self.template, path)
+            shutil.copyfile(self.tmp / f"{source}.db" if source else self.template, path)
             return f"sqlite:///{path}", name
-        admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-        admin.dispose()
-        self.made.append(name)
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source or self.template}"'))
+        self.made.add(name)
         return self.admin_url.rsplit("/", 1)[0] + "/" + name, name
 
     def drop(self, name: str) -> None:
@@ -128,15 +132,26 @@ class Templates:
             for suffix in (".db", ".db-wal", ".db-shm"):
                 (self.tmp / f"{name}{suffix}").unlink(missing_ok=True)
             return
-        admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        self.made.remove(name)
+        self.made.discard(name)
+        self._doomed.put(name)
+
+    def _drop_in_background(self) -> None:
+        while (name := self._doomed.get()) is not None:
+            try:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            except Exception:  # tried again, in the open, by close()
+                self.made.add(name)
 
     def close(self) -> None:
-        for name in list(self.made):
-            self.drop(name)
+        if self.kind == "sqlite":
+            return
+        self._doomed.put(None)
+        self._dropper.join()
+        with self.admin.connect() as conn:
+            for name in sorted(self.made):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
 
 
 def run_clean(engine, days=WINDOW) -> None:
