@@ -50,7 +50,7 @@ from tests.reliability.world import (LAST, TIMES, WINDOW, Templates, initial_com
 from tests.smtp_server import Handler, free_port
 
 SOAK = os.environ.get("COMPLAINT_OPS_SOAK", "") not in ("", "0")
-EXAMPLES = int(os.environ.get("COMPLAINT_OPS_SOAK_EXAMPLES", "300")) if SOAK else 6
+EXAMPLES = int(os.environ.get("COMPLAINT_OPS_SOAK_EXAMPLES", "300")) if SOAK else 10
 STEPS = 30 if SOAK else 10
 SHRINK = os.environ.get("COMPLAINT_OPS_SHRINK", "") not in ("", "0")  # minutes per failure: opt-in
 STAGES = {"internal": ("I1", "I2", "I3"), "external": ("E1", "E2", "E3", "E4")}
@@ -127,9 +127,9 @@ class ComplaintOps(RuleBasedStateMachine):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _run(self, days, engine=None):
+    def _run(self, days):
         for day in days:
-            daily.run_day(engine or self.engine, day, now=NOW, mail="send")
+            daily.run_day(self.engine, day, now=NOW, mail="send")
             self.ran.add(day)
 
     # --- rules -----------------------------------------------------------------------------------
