@@ -5,7 +5,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit test-integration test-e2e mail-png bench clean
+.PHONY: install demo test test-unit test-integration test-e2e test-reliability soak mail-png bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ test-integration: install
 
 test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
+
+test-reliability: install
+	$(BIN)/python -m pytest -q tests/reliability
+
+# The reliability state machine with many more examples and fresh randomness (minutes to hours).
+soak: install
+	COMPLAINT_OPS_SOAK=1 $(BIN)/python -m pytest -q tests/reliability/test_state_machine.py
 
 # Each kind of message rendered to PNG with headless Chromium (apt-get install chromium fonts-noto-cjk),
 # from the database `make demo` builds; the pictures land in docs/mail/.

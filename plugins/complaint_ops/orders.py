@@ -165,14 +165,15 @@ def _weight(conn, row, book: PolicyBook, policy, closed_day: dt.date, counts: fa
 
 
 def _generated(row, sf: StageFacts, done, derived: list[Order], roles) -> list[tuple[dict, str, str]]:
-    """S2 from an unhappy second-round result; F5 from an E4 done after its deadline (an E4 still open
-    past its deadline is raised by the daily run, which knows the day: `raise_missed_e4`)."""
+    """S2 from an unhappy second-round result; F5 from an E4 that stopped after its deadline — done late,
+    or its complaint withdrawn late: E4 was missed either way, as O1 charges it (an E4 still open past
+    its deadline is raised by the daily run, which knows the day: `raise_missed_e4`)."""
     out = []
     result = done.get(f"{row['id']}:S1")
     if result and result[1] in followups.UNHAPPY:
         out.append((followups.second_round_complaint(row, result[0]), "S2", f"{row['id']}:S1"))
     e4 = next((o for o in derived if o.order_key == f"{row['id']}:E4"), None)
-    if e4 is not None and e4.done_at is not None and e4.done_at > e4.due_at:
+    if e4 is not None and e4.stop_at is not None and e4.stop_at > e4.due_at:
         out.append((followups.e4_missed_complaint(row, e4.due_at, row["handler_department_head_id"],
                                                   roles.get("gm_secretary") or row["filer_id"]), "F5", e4.order_key))
     return out
@@ -193,9 +194,10 @@ def raise_missed_e4(conn, day_end: dt.datetime, now: dt.datetime, tz: ZoneInfo) 
 
 
 def withdraw_unfounded_f5(conn, derived: list[Order], now: dt.datetime) -> int:
-    """F5 raised while E4 looked missed, but E4 turns out done in time (entered late): withdraw it.
-    The withdrawal is an event at the moment it was raised, so it never counted and its orders stop."""
-    on_time = [o.order_key for o in derived if o.rule == "E4" and o.done_at is not None and o.done_at <= o.due_at]
+    """F5 raised while E4 looked missed, but E4 turns out stopped in time (done, or its complaint
+    withdrawn, entered late): withdraw it. The withdrawal is an event at the moment it was raised, so it
+    never counted and its orders stop."""
+    on_time = [o.order_key for o in derived if o.rule == "E4" and o.stop_at is not None and o.stop_at <= o.due_at]
     if not on_time:
         return 0
     rows = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import threading
 import time
 import warnings
@@ -20,8 +19,10 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import text
 
 from complaint_ops import digests, mail
+from tests import figures
 from tests.factories import complaint, event
 from tests.scenario import Scenario
+from tests.smtp_server import Handler, free_port
 
 UTC = dt.timezone.utc
 DAY = dt.date(2026, 3, 3)
@@ -29,51 +30,10 @@ T0 = dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai: after the 
 SCRIPT = "<script>alert('x')</script> 账目错误"
 
 
-class Handler:
-    """Accepts mail, or answers DATA from a script (451, 554), or drops the connection at RCPT / after DATA."""
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self):
-        self.data_script: list[str] = []  # next DATA answers; "drop" closes the connection without one
-        self.rcpt_script: list[str] = []
-        self.data_seen: list[bytes] = []  # every DATA the server received, answered or not
-        self.accepted: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_script:
-            answer = self.rcpt_script.pop(0)
-            if answer == "drop":
-                server.transport.close()
-            return answer if answer != "drop" else "250 OK"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.data_seen.append(envelope.original_content)
-        answer = self.data_script.pop(0) if self.data_script else "250 2.0.0 queued"
-        if answer == "drop":
-            server.transport.close()  # the message is in, the answer never comes
-            return "250 OK"
-        if answer.startswith("250"):
-            self.accepted.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return answer
-
-    def messages(self):
-        return [(frm, to, message_from_bytes(raw, policy=policy.default)) for frm, to, raw in self.accepted]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield handler, controller.port
     controller.stop()
@@ -250,7 +210,8 @@ def test_server_down_is_a_temporary_failure_and_ends_the_pass(s, smtp):
     _handler, config = smtp
     outbox_id = queue_one(s.engine)
     second = queue_one(s.engine, recipient="HEAD_CS", period="x")
-    down = mail.SmtpSettings(host="127.0.0.1", port=_free_port(), sender=config.sender, timeout=2)
+    down = mail.SmtpSettings(host="127.0.0.1", port=free_port(), sender=config.sender, timeout=2)
+    figures.count("faults injected")  # nothing listens on that port
     assert mail.drain(s.engine, now=T0, transport=down) == {"failed": 1}  # not one timeout per message
     r = row(s.engine, outbox_id)
     assert r["state"] == "failed" and "cannot connect" in r["last_error"] and r["next_attempt_at"] > T0
@@ -320,6 +281,7 @@ def test_a_sender_that_died_mid_attempt_leaves_unknown(s, smtp):
     with s.engine.begin() as conn:
         conn.execute(text("UPDATE mail_outbox SET state = 'sending', claim_token = 'x', claimed_at = :t, attempts = 1 "
                           "WHERE id = :i"), {"t": T0 - dt.timedelta(hours=1), "i": outbox_id})
+    figures.count("faults injected")  # the sender died between claim and outcome
     assert mail.drain(s.engine, now=T0, transport=config) == {"unknown": 1, "recovered": 1}
     assert row(s.engine, outbox_id)["state"] == "unknown"
 
@@ -332,7 +294,7 @@ def auth_server():
         ok = auth_data.login == b"ops@example.com" and auth_data.password == b"s3cret/pw"
         return AuthResult(success=ok, handled=False)
 
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), authenticator=authenticator,
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
                             auth_require_tls=False, auth_required=True)
     with warnings.catch_warnings():  # AUTH without TLS: fine on 127.0.0.1 in a test
         warnings.simplefilter("ignore")
@@ -357,6 +319,7 @@ def test_login_with_explicit_credentials_never_a_keyring_or_prompt(s, auth_serve
     monkeypatch.setattr("getpass.getpass", boom)
     monkeypatch.setattr("builtins.input", boom)
     outbox_id = queue_one(s.engine)
+    figures.count("faults injected")  # the server refuses our login
     wrong = mail.parse_smtp_url(f"smtp://ops%40example.com:nope@127.0.0.1:{port}?from=complaint-ops@example.com")
     assert mail.drain(s.engine, now=T0, transport=wrong) == {"failed": 1}
     assert "cannot connect to or log in" in row(s.engine, outbox_id)["last_error"] and handler.data_seen == []

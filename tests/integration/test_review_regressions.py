@@ -10,6 +10,7 @@ from complaint_ops import approvals
 from complaint_ops.errors import UserError
 from complaint_ops.policy import load_policy
 from tests.factories import complaint, event
+from tests.reliability import checks
 from tests.scenario import NOW, Scenario
 
 D = Decimal
@@ -123,3 +124,35 @@ def test_R2_window_of_each_state_comes_from_its_own_policy_version(s, tmp_path):
     s.load([event("d", "C1", None, "2026-03-10T10:00:00+08:00", event_type="decision", outcome="rejected")])
     s.run("2026-03-10", book=book)
     assert net(s, "P1", complaint_id="C1") == D("0.00")
+
+
+# Found by the reliability state machine (issue 8): F5 depended on when a withdrawal became known.
+
+def _f5_case(s):
+    s.load([complaint("C1", received_at="2026-03-02T09:00:00+08:00")] + [
+        event(f"e{i}", "C1", f"E{i}", f"2026-03-03T09:{i * 10:02d}:00+08:00") for i in (1, 2, 3)])  # E4 due 03-04 09:30
+
+
+def test_F5_stands_when_the_complaint_is_withdrawn_after_the_missed_E4_whatever_the_order_facts_arrive(
+        engine, pg_or_sqlite_second):
+    early, late = Scenario(engine), Scenario(pg_or_sqlite_second)
+    for s in (early, late):
+        _f5_case(s)
+    early.run("2026-03-02", "2026-03-06")  # E4 open past its deadline: F5 raised on 03-04
+    withdrawn = event("w", "C1", None, "2026-03-05T10:00:00+08:00", event_type="withdrawn")
+    for s in (early, late):
+        s.load([withdrawn])  # E4 was missed all the same (the breach of C1:E4 stays too)
+        s.run("2026-03-01", "2026-03-31")
+    standing = [checks.active_entries(checks.ledger_rows(x.engine)) for x in (early, late)]
+    assert standing[0] == standing[1]  # early's history has reversals (03-05's accrual); what stands is equal
+    assert net(late, "P1", complaint_id="C1-F5") == D("50.00") and net(late, "O1", order_key="C1:E4") == D("50.00")
+
+
+def test_F5_is_withdrawn_when_the_complaint_turns_out_withdrawn_before_the_E4_deadline(s):
+    _f5_case(s)
+    s.run("2026-03-02", "2026-03-06")
+    assert net(s, "P1", complaint_id="C1-F5") == D("50.00")
+    s.load([event("w", "C1", None, "2026-03-04T09:00:00+08:00", event_type="withdrawn")])
+    s.run("2026-03-01", "2026-03-31")
+    assert all(net(s, rule, complaint_id="C1-F5") == 0 for rule in ("P1", "P5", "O1"))
+    assert net(s, "O1", order_key="C1:E4") == 0
