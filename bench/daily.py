@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from codeversion import code_version
 from common import END_DATE, ROOT, SIZES, db_name, db_url, exists, median, peak_rss_mb, save
 from sqlalchemy import bindparam, text
 
@@ -74,7 +75,7 @@ def measure(size: str, repeat: int, profile: str | None = None) -> dict:
         "size": size, "complaints": complaints, "day": day, "repeat": repeat, "queued_by_intake": queued,
         "queue": queue, "run_seconds": runs, "floor_seconds": floors, "run": median(runs), "floor": median(floors),
         "ratio": median(runs) / median(floors), "due_orders": due, "peak_rss_mb": peak_rss_mb(),
-        "summary": summary.as_dict(), "phases": phases,
+        "summary": summary.as_dict(), "phases": phases, "code": code_version(),
     }
     save(f"daily-{size}", result)
     return result

@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 
+from codeversion import code_version
 from common import END_DATE, admin_engine, db_name, db_url, exists, peak_rss_mb, save
 from sqlalchemy import text
 
@@ -67,7 +68,7 @@ def replay(url: str, size: str, days: int) -> dict:
               "calendar_days": (last - first).days + 1, "total_seconds": total,
               "median_seconds": statistics.median(per_date), "p95_seconds": per_date[int(0.95 * (len(per_date) - 1))],
               "max_seconds": per_date[-1], "entries_posted": posted, "entries_reversed": reversed_,
-              "peak_rss_mb": peak_rss_mb()}
+              "peak_rss_mb": peak_rss_mb(), "code": code_version()}
     return result
 
 
