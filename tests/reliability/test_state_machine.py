@@ -9,7 +9,8 @@ rules      run a date; re-run one already run; backfill a range in a random orde
            complaint, ...) and re-run a range; drain the outbox while the SMTP server answers 451/554,
            drops at RCPT or after DATA, or is down; kill the database connection at the n-th statement
            of a run (PostgreSQL: pg_terminate_backend; SQLite: an I/O error); on PostgreSQL, cut the TCP
-           link at the n-th statement or right after COMMIT reached the server (the acknowledgement lost).
+           link at the n-th statement of a run or right after its COMMIT reached the server (the
+           acknowledgement lost), and at the sender's n-th COMMIT.
 after each step   one ledger entry per idempotency key (L1), no line standing twice, sound reversals;
            at most one delivered message per (recipient, kind, period); every `unknown` outbox row
            reported to ops; a run that failed changed nothing (or, its COMMIT executed, everything).
@@ -256,6 +257,21 @@ class ComplaintOps(RuleBasedStateMachine):
             self.ran.add(day)
         else:
             assert checks.changed_tables(before, checks.snapshot(self.engine)) == [], f"a failed run of {day} left rows"
+
+    @precondition(lambda self: self.env.proxy is not None)
+    @rule(nth=st.integers(1, 6), forward=st.booleans(), minutes=st.sampled_from([1, 20]))
+    @step
+    def cut_the_link_mid_drain(self, nth, forward, minutes):
+        """The sender's nth COMMIT (a stale-claim recovery, a claim, an outcome) cut: a message is left
+        `sending`, becomes `unknown` once stale, and is never sent twice."""
+        self.clock += dt.timedelta(minutes=minutes)
+        self.env.proxy.arm(Plan(nth, forward, commit=True))
+        try:
+            mail.drain(self.proxied, now=self.clock, transport=self.env.smtp)
+        except DBAPIError:
+            pass
+        if self.env.proxy.disarm() is not None:
+            figures.count("faults injected")
 
     # --- after every step --------------------------------------------------------------------------
 
