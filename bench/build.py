@@ -82,8 +82,7 @@ def build(size: str, rebuild: bool = False) -> dict:
     t = time.perf_counter()
     with db.transaction(engine) as conn:
         calendar = business_calendar.load(conn)
-    before = calendar.previous_working_day(END_DATE) if hasattr(calendar, "previous_working_day") else \
-        daily._previous_working_day(calendar, END_DATE)
+    before = calendar.previous_working_day(END_DATE)
     daily.run_day(engine, before, now=now, book=book)  # the morning of the benchmark date
     steps["run the day before"] = time.perf_counter() - t
     figures["day_before"] = before

@@ -40,6 +40,11 @@ _NO_OVERRIDES: Mapping[dt.date, bool] = MappingProxyType({})
 _ONE_DAY = dt.timedelta(days=1)
 
 
+def day_end(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The instant a business day ends: next local midnight (events at or after it belong to the next day)."""
+    return dt.datetime.combine(day + _ONE_DAY, dt.time(0), tzinfo=tz)
+
+
 @dataclass(frozen=True)
 class BusinessDay:
     """One row of `business_days`; `wd_ordinal` counts working days on or before `day` in its range."""
@@ -208,6 +213,15 @@ class WorkCalendar:
     def next_working_day(self, day: dt.date) -> dt.date:
         """The first working day strictly after `day`."""
         return self._nth(self.ordinal(day) + 1, after=day)
+
+    def previous_working_day(self, day: dt.date) -> dt.date:
+        """The working day before `day` (a run's period is (that day, day]); before the calendar: its eve."""
+        probe = day - _ONE_DAY
+        while probe >= self.first_day:
+            if self.is_working(probe):
+                return probe
+            probe -= _ONE_DAY
+        return self.first_day - _ONE_DAY
 
     def working_day_on_or_after(self, day: dt.date) -> dt.date:
         return day if self.is_working(day) else self.next_working_day(day)

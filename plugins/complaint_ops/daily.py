@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from complaint_ops import alerts, business_calendar, db, facts, orders, settings
+from complaint_ops.business_calendar import day_end
 from complaint_ops.ledger import Entry, reconcile
 from complaint_ops.penalties import NoResponsibleParty, PenaltyLine, assess
 from complaint_ops.policy import PolicyBook, PolicyVersion, load_policy
@@ -79,11 +80,6 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def day_end(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    """The instant a business day ends: next local midnight (events at or after it belong to the next day)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-
-
 def run_day(engine: Engine, day: dt.date, *, now: dt.datetime, book: PolicyBook | None = None,
             dry_run: bool = False, mail: str | None = None) -> DaySummary:
     """Run business date `day`; `now` only stamps rows (posted_at), it never decides anything.
@@ -127,7 +123,7 @@ def _run(conn, day: dt.date, *, now: dt.datetime, book: PolicyBook, tz: ZoneInfo
     desired: list[Entry] = []
     if working:
         policy = book.in_force(day)
-        prev = _previous_working_day(calendar, day)
+        prev = calendar.previous_working_day(day)
         end, prev_end = day_end(day, tz), day_end(prev, tz)
         if orders.raise_missed_e4(conn, end, now, tz):  # F5, then derive the new complaints' stages
             summary.orders_synced += orders.sync(conn, calendar, book, tz, now=now).complaints
@@ -161,7 +157,7 @@ def settle_complaints(conn, day: dt.date, complaint_ids: list[str], *, now: dt.d
     db.execute(conn, "daily_lock_day", business_date=day, started_at=now)
     calendar = business_calendar.load(conn)
     summary = DaySummary(day, calendar.is_working(day))
-    prev = _previous_working_day(calendar, day)
+    prev = calendar.previous_working_day(day)
     desired = _complaint_entries(conn, day, prev, day_end(day, tz), day_end(prev, tz), book, summary, now,
                                  ids=complaint_ids)
     result = reconcile(conn, day, desired, posted_at=now, complaint_ids=complaint_ids, exclude_rules=("O1",))
@@ -169,15 +165,6 @@ def settle_complaints(conn, day: dt.date, complaint_ids: list[str], *, now: dt.d
     summary.fines_posted, summary.points_posted = result.fines, result.points
     summary.changes = result.reversed + result.posted
     return summary
-
-
-def _previous_working_day(calendar, day: dt.date) -> dt.date:
-    probe = day - dt.timedelta(days=1)
-    while probe >= calendar.first_day:
-        if calendar.is_working(probe):
-            return probe
-        probe -= dt.timedelta(days=1)
-    return calendar.first_day - dt.timedelta(days=1)
 
 
 # --- O1 and P10 ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from complaint_ops import business_calendar, db, facts, mail, penalties, settings
-from complaint_ops.business_calendar import WorkCalendar
+from complaint_ops.business_calendar import WorkCalendar, day_end
 from complaint_ops.errors import CalendarRangeError
 from complaint_ops.policy import PolicyBook, Reports, load_policy
 
@@ -59,21 +59,6 @@ class Scheduled:
     period: str
     first: dt.date
     last: dt.date
-
-
-def day_end(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    """The instant a business day ends (next local midnight), as the daily run reads it."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-
-
-def previous_working_day(calendar: WorkCalendar, day: dt.date) -> dt.date:
-    """The working day before `day` (the run's period is (that day, day]); before the calendar: its eve."""
-    probe = day - dt.timedelta(days=1)
-    while probe >= calendar.first_day:
-        if calendar.is_working(probe):
-            return probe
-        probe -= dt.timedelta(days=1)
-    return calendar.first_day - dt.timedelta(days=1)
 
 
 def first_working_day(calendar: WorkCalendar, first: dt.date, last: dt.date) -> dt.date | None:
@@ -273,7 +258,7 @@ def _customer(row: Mapping) -> dict | None:
 
 def load_day(conn, day: dt.date, calendar: WorkCalendar, tz: ZoneInfo, lookahead_wd: int) -> dict:
     """Everything D1 needs for business date `day`, as of the end of that day."""
-    prev = previous_working_day(calendar, day)
+    prev = calendar.previous_working_day(day)
     end = day_end(day, tz)
     until = horizon(calendar, day, lookahead_wd)
     overdue = db.fetch(conn, "digest_overdue_orders", day=day, day_end_at=end)
@@ -832,7 +817,7 @@ def queue_alerts(conn, day: dt.date, *, now: dt.datetime, send: bool = True, boo
     book = book or load_policy()
     org = org or Org.load(conn)
     if since is None:
-        since = previous_working_day(calendar or business_calendar.load(conn), day)
+        since = (calendar or business_calendar.load(conn)).previous_working_day(day)
     counts: Counter = Counter({"A1": 0})
     state = "pending" if send else "archived"
     for alert in load_alerts(conn, since, day, book):
@@ -863,7 +848,7 @@ def preview(conn, kind: str, staff_id: str, day: dt.date, *, book: PolicyBook | 
     who = org.recipient(staff)
     out = []
     if kind == "A1":
-        for alert in load_alerts(conn, previous_working_day(calendar, day), day, book):
+        for alert in load_alerts(conn, calendar.previous_working_day(day), day, book):
             view = alert_view(alert, org, who)
             out.append((alert["alert_key"], view, mail.render("A1", view, staff["language"])))
         return out

@@ -1332,7 +1332,7 @@ def alerts_now(engine: Engine, *, now: dt.datetime, book=None, send: bool = True
     day = now.astimezone(settings.business_timezone()).date()
     with db.transaction(engine) as conn:
         calendar = business_calendar.load(conn)
-        prev = digests.previous_working_day(calendar, day)
+        prev = calendar.previous_working_day(day)
         alerts.raise_for_period(conn, prev, day, book, now)
         return digests.queue_alerts(conn, day, now=now, send=send, book=book, calendar=calendar, since=prev)
 

@@ -72,8 +72,8 @@ def test_periods():
 def test_horizon_counts_working_days(cal):
     assert digests.horizon(cal, D(2026, 3, 3), 3) == D(2026, 3, 6)
     assert digests.horizon(cal, D(2026, 2, 12), 3) == D(2026, 2, 24)  # 14 Feb works, then the Spring Festival
-    assert digests.previous_working_day(cal, D(2026, 3, 2)) == D(2026, 2, 28)  # a make-up Saturday
-    assert digests.previous_working_day(cal, D(2026, 3, 9)) == D(2026, 3, 6)
+    assert cal.previous_working_day(D(2026, 3, 2)) == D(2026, 2, 28)  # a make-up Saturday
+    assert cal.previous_working_day(D(2026, 3, 9)) == D(2026, 3, 6)
 
 
 def _org():
