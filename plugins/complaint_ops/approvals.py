@@ -72,10 +72,12 @@ def decide(engine: Engine, key_or_id: str, decision: str, *, by: str, at: dt.dat
         return DecisionResult(proposal["proposal_key"], decision, False, posting)
 
 
-def listing(conn, status: str = "proposed", rows: list[dict] | None = None) -> list[dict]:
+def listing(conn, status: str = "proposed", *, waiting_at: tuple[dt.date, dt.datetime] | None = None) -> list[dict]:
     """Proposals with their status: proposed, approved, rejected, or superseded (waiting, but the facts
-    known now no longer call for it: it cannot be approved). `rows`: these proposals instead of all."""
-    rows = db.fetch(conn, "proposals_list") if rows is None else rows
+    known now no longer call for it: it cannot be approved). `waiting_at` (day, its end): only those
+    waiting then, not every proposal of history (what a digest reads every day)."""
+    day, end = waiting_at or (dt.date.max, dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+    rows = db.fetch(conn, "proposals_list", day=day, day_end_at=end)
     waiting = sorted({r["complaint_id"] for r in rows if r["decision"] is None})
     justified = justified_proposals(conn, waiting, load_policy()) if waiting else set()
     for r in rows:

@@ -291,8 +291,7 @@ def waiting_approvals(conn, day: dt.date, end: dt.datetime, calendar: WorkCalend
     from complaint_ops import approvals  # approvals imports the daily run, which may import this module
 
     out = []
-    waiting = db.fetch(conn, "proposals_waiting_at", day=day, day_end_at=end)  # not every proposal of history
-    for p in approvals.listing(conn, "all", rows=waiting):
+    for p in approvals.listing(conn, "all", waiting_at=(day, end)):
         if p["status"] == "superseded":
             continue
         try:
